@@ -1,0 +1,208 @@
+//! The typed plan, version 1 (DESIGN.md "Plan format"). Field values that
+//! Vault receives verbatim stay JSON, because they may hold value sources
+//! (`{env: ..}`, `{secretKeyRef: ..}`) that are resolved per object at run time.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub type Fields = BTreeMap<String, serde_json::Value>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub version: u32,
+    #[serde(default)]
+    pub vault: VaultSection,
+    #[serde(default)]
+    pub mounts: BTreeMap<String, Mount>,
+    #[serde(default)]
+    pub auth: BTreeMap<String, AuthMethod>,
+    #[serde(default)]
+    pub policies: BTreeMap<String, PolicySource>,
+    #[serde(default)]
+    pub databases: BTreeMap<String, DatabaseMount>,
+    #[serde(default)]
+    pub kv: BTreeMap<String, BTreeMap<String, KvFixture>>,
+    #[serde(default)]
+    pub writes: Vec<Write>,
+    #[serde(default)]
+    pub verify: Vec<Check>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultSection {
+    pub expect_token: Option<ExpectToken>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectToken {
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub policies: Vec<String>,
+}
+
+/// A secret engine, enabled at `sys/mounts/<path>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mount {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub options: Fields,
+    /// Tunable settings (`default_lease_ttl`, `max_lease_ttl`, ...).
+    #[serde(default)]
+    pub config: Fields,
+}
+
+/// An auth method, enabled at `sys/auth/<path>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthMethod {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: Option<String>,
+    /// Written to `auth/<path>/config`.
+    pub config: Option<Fields>,
+    /// Written to `auth/<path>/role/<name>` (`users/<name>` for userpass).
+    #[serde(default)]
+    pub roles: BTreeMap<String, Fields>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PolicySource {
+    Inline(String),
+    File {
+        /// Absolute after loading: relative paths are resolved against the declaring plan file.
+        file: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseMount {
+    #[serde(default)]
+    pub connections: BTreeMap<String, Connection>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, Fields>,
+    #[serde(default)]
+    pub static_roles: BTreeMap<String, Fields>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncPolicy {
+    /// Written on every run: the source (a Helm chart, an operator) may have rotated the password.
+    Always,
+    /// Created only when absent; afterwards only non-secret fields are compared.
+    #[default]
+    IfMissing,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    pub plugin_name: String,
+    #[serde(default)]
+    pub sync: SyncPolicy,
+    #[serde(default = "default_true")]
+    pub verify_connection: bool,
+    #[serde(default)]
+    pub allowed_roles: Vec<String>,
+    #[serde(default)]
+    pub rotate_root: bool,
+    #[serde(default)]
+    pub config: Fields,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KvMode {
+    /// Written only when the secret is absent.
+    Create,
+    /// The listed keys are added or replaced; other keys are kept.
+    #[default]
+    Merge,
+    /// The secret holds exactly the listed keys.
+    Overwrite,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvFixture {
+    #[serde(default)]
+    pub mode: KvMode,
+    pub data: Fields,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteMode {
+    /// Skipped when the path reads back.
+    #[default]
+    Create,
+    /// Written whenever a planned field differs from what reads back (or nothing reads back).
+    Overwrite,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Write {
+    pub path: String,
+    #[serde(default)]
+    pub data: Fields,
+    #[serde(default)]
+    pub mode: WriteMode,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Check {
+    KvKeys(KvKeysCheck),
+    DatabaseCreds(DatabaseCredsCheck),
+    Login(LoginCheck),
+    Capabilities(CapabilitiesCheck),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvKeysCheck {
+    pub mount: String,
+    pub path: String,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseCredsCheck {
+    pub mount: String,
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginCheck {
+    pub auth: String,
+    pub role: Option<String>,
+    pub jwt: Option<serde_json::Value>,
+    pub role_id: Option<serde_json::Value>,
+    pub secret_id: Option<serde_json::Value>,
+    pub username: Option<String>,
+    pub password: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilitiesCheck {
+    pub policy: String,
+    pub path: String,
+    pub expect: Vec<String>,
+}

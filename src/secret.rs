@@ -1,0 +1,149 @@
+//! Secret values and the scrubber that keeps them out of every output.
+//!
+//! `Secret` cannot be printed by accident: its `Debug` says `<redacted>` and
+//! it has no `Display`. Every secret the run learns is also registered with a
+//! process-wide scrubber, which the log writer, the report and error messages
+//! pass their text through, so a secret echoed back by Vault in an error
+//! message is still masked.
+
+use std::fmt;
+use std::sync::RwLock;
+
+pub const REDACTED: &str = "<redacted>";
+
+/// Values shorter than this are not scrubbed from free text: masking every
+/// "1" or "ab" would garble output without protecting anything real.
+const MIN_SCRUB_LEN: usize = 4;
+
+static KNOWN_SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value and registers it with the scrubber.
+    pub fn new(value: impl Into<String>) -> Secret {
+        let value = value.into();
+        register(&value);
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// Remembers `value` so that `scrub` masks it from now on.
+pub fn register(value: &str) {
+    if value.len() < MIN_SCRUB_LEN {
+        return;
+    }
+    let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !known.iter().any(|k| k == value) {
+        known.push(value.to_owned());
+        // Longest first, so a secret that contains another is masked whole.
+        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    }
+}
+
+/// Registers every string inside a JSON value.
+pub fn register_json(value: &serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => register(s),
+        serde_json::Value::Array(items) => items.iter().for_each(register_json),
+        serde_json::Value::Object(map) => map.values().for_each(register_json),
+        _ => {}
+    }
+}
+
+/// Replaces every registered secret in `text` by `<redacted>`.
+pub fn scrub(text: &str) -> String {
+    let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_owned();
+    for secret in known.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
+/// Field names whose values are redacted wherever they appear, whatever their source:
+/// anything mentioning a secret or private key, and names whose last word is a
+/// credential noun (`password`, `db_token`, `api_key`, `token_reviewer_jwt`),
+/// but not settings about credentials (`token_ttl`, `token_policies`).
+pub fn is_secret_name(name: &str) -> bool {
+    const ANYWHERE: [&str; 3] = ["secret", "private", "passphrase"];
+    const LAST_WORD: [&str; 9] = [
+        "password",
+        "passwd",
+        "pass",
+        "token",
+        "jwt",
+        "key",
+        "credential",
+        "credentials",
+        "pin",
+    ];
+    let lower = name.to_ascii_lowercase();
+    let last = lower.rsplit(['_', '-', '.']).next().unwrap_or(&lower);
+    ANYWHERE.iter().any(|m| lower.contains(m)) || LAST_WORD.contains(&last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s:?}"), REDACTED);
+        assert_eq!(format!("{:?}", Some(s)), format!("Some({REDACTED})"));
+    }
+
+    #[test]
+    fn scrub_masks_registered_values_longest_first() {
+        register("abcd-1234");
+        register("abcd-1234-extended");
+        assert_eq!(
+            scrub("x abcd-1234-extended y abcd-1234"),
+            "x <redacted> y <redacted>"
+        );
+        assert_eq!(scrub("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "password",
+            "db_password",
+            "secret_id",
+            "token_reviewer_jwt",
+            "SESSION_KEY",
+            "api_key",
+            "token",
+        ] {
+            assert!(is_secret_name(name), "{name} is secret");
+        }
+        for name in [
+            "username",
+            "token_ttl",
+            "token_policies",
+            "keys",
+            "kubernetes_host",
+            "key_type",
+        ] {
+            assert!(!is_secret_name(name), "{name} is not secret");
+        }
+    }
+}
