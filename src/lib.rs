@@ -1,5 +1,11 @@
 //! vault-converge: make a Vault or OpenBao server match a YAML plan, then verify it works.
 
+pub mod app;
+pub mod engine;
 pub mod plan;
+pub mod resources;
 pub mod secret;
+pub mod settings;
 pub mod sources;
+pub mod vault;
+pub mod verify;

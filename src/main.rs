@@ -1,1 +1,274 @@
-fn main(){}
+//! The vault-converge command line. This is the only place exit codes are chosen
+//! (DESIGN.md "Exit codes").
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
+use vault_converge::app::{self, Command, RunError, Status};
+use vault_converge::plan::PlanError;
+use vault_converge::secret::scrub;
+use vault_converge::settings::{Overrides, Settings, SettingsError};
+
+const EXIT_OK: u8 = 0;
+const EXIT_RUNTIME: u8 = 1;
+const EXIT_INVALID: u8 = 2;
+const EXIT_VERIFY: u8 = 3;
+const EXIT_CHANGES: u8 = 4;
+const EXIT_REFUSED: u8 = 5;
+
+#[derive(Parser)]
+#[command(
+    name = "vault-converge",
+    version,
+    about = "Make a Vault or OpenBao server match a YAML plan, then verify that it works"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Sub,
+    /// Report format on stdout.
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    output: Option<String>,
+    /// Log filter for stderr: error, warn, info, debug, trace (or a tracing filter).
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    /// How long to wait for Vault to be reachable, initialized and unsealed (e.g. 60s, 5m).
+    #[arg(long, global = true)]
+    wait_timeout: Option<String>,
+    /// Objects read and written at once within a stage.
+    #[arg(long, global = true)]
+    concurrency: Option<usize>,
+    /// Vault address (default: VAULT_ADDR, BAO_ADDR, then http://127.0.0.1:8200).
+    #[arg(long, global = true)]
+    addr: Option<String>,
+}
+
+#[derive(Args)]
+struct PlanFiles {
+    /// Plan file; repeat to merge overlays in order (later files win).
+    #[arg(short = 'f', long = "file", required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Sub {
+    /// Parse and check the plan without contacting Vault.
+    Validate(PlanFiles),
+    /// Read Vault and print what apply would change (redacted).
+    Plan {
+        #[command(flatten)]
+        plan: PlanFiles,
+        /// Exit 4 when changes are pending, 0 when none.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Converge Vault to the plan, then run its verify checks.
+    Apply {
+        #[command(flatten)]
+        plan: PlanFiles,
+        /// Skip the verify checks after converging.
+        #[arg(long)]
+        no_verify: bool,
+    },
+    /// Run only the plan's verify checks.
+    Verify(PlanFiles),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_INVALID
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    let overrides = Overrides {
+        addr: cli.addr.clone(),
+        wait_timeout: cli.wait_timeout.clone(),
+        concurrency: cli.concurrency,
+        log_level: cli.log_level.clone(),
+        output: cli.output.clone(),
+    };
+    let settings = match Settings::load(&overrides) {
+        Ok(s) => s,
+        Err(e) => return fail(None, EXIT_INVALID, &e.to_string()),
+    };
+    init_logging(&settings.log_level);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let (command, files, detailed) = match cli.command {
+        Sub::Validate(p) => (Command::Validate, p.files, false),
+        Sub::Plan {
+            plan,
+            detailed_exitcode,
+        } => (Command::Plan, plan.files, detailed_exitcode),
+        Sub::Apply { plan, no_verify } => {
+            (Command::Apply { verify: !no_verify }, plan.files, false)
+        }
+        Sub::Verify(p) => (Command::Verify, p.files, false),
+    };
+
+    let outcome = match runtime().map(|rt| rt.block_on(app::run(command, &files, &settings))) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(Some(&settings), EXIT_RUNTIME, &format!("{e:#}")),
+    };
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            let code = match &e {
+                RunError::Plan(PlanError::Unsafe { .. }) | RunError::TokenDrift(_) => EXIT_REFUSED,
+                RunError::Plan(_) | RunError::Settings(SettingsError::Invalid(_)) => EXIT_INVALID,
+                RunError::TokenFile { .. } | RunError::Vault(_) => EXIT_RUNTIME,
+            };
+            return fail(Some(&settings), code, &e.to_string());
+        }
+    };
+
+    let report = &outcome.report;
+    let rendered = if settings.output == "json" {
+        report.to_json() + "\n"
+    } else if let Some(size) = report.plan {
+        format!(
+            "plan is valid: {} file(s), {} objects, {} checks\n",
+            files.len(),
+            size.objects,
+            size.checks
+        )
+    } else {
+        report.to_text()
+    };
+    let _ = std::io::stdout().write_all(rendered.as_bytes());
+
+    let s = &report.summary;
+    match outcome.status {
+        Status::Clean => ExitCode::from(EXIT_OK),
+        Status::ChangesPending if detailed => ExitCode::from(EXIT_CHANGES),
+        Status::ChangesPending => ExitCode::from(EXIT_OK),
+        Status::ObjectsFailed => {
+            let first = report
+                .objects
+                .iter()
+                .find(|o| o.error.is_some())
+                .map(|o| {
+                    format!(
+                        "{} {}{}: {}",
+                        o.kind_label(),
+                        o.path,
+                        o.location
+                            .as_ref()
+                            .map(|l| format!(" ({l})"))
+                            .unwrap_or_default(),
+                        o.error.clone().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            fail(
+                Some(&settings),
+                EXIT_RUNTIME,
+                &format!(
+                    "{} failed: {} of {} objects failed, first: {first}; fix it and rerun",
+                    report.command,
+                    s.failed,
+                    report.objects.len()
+                ),
+            )
+        }
+        Status::VerifyFailed => {
+            let first = report
+                .verify
+                .iter()
+                .find(|c| !c.passed)
+                .map(|c| {
+                    format!(
+                        "{} {}: {}",
+                        c.check,
+                        c.target,
+                        c.message.clone().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            fail(
+                Some(&settings),
+                EXIT_VERIFY,
+                &format!(
+                    "verification failed: {} of {} checks failed, first: {first}",
+                    s.verify_failed,
+                    report.verify.len()
+                ),
+            )
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Prints the one-sentence failure reason as the last stderr line and to the
+/// termination-message file, then returns the exit code.
+fn fail(settings: Option<&Settings>, code: u8, message: &str) -> ExitCode {
+    let sentence = scrub(message).replace('\n', " ");
+    let _ = writeln!(std::io::stderr(), "error: {sentence}");
+    let path = settings
+        .and_then(|s| s.termination_log.clone())
+        .or_else(|| {
+            let default = PathBuf::from("/dev/termination-log");
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&default)
+                .ok()
+                .map(|_| default)
+        });
+    if let Some(path) = path {
+        let _ = std::fs::write(path, format!("{sentence}\n"));
+    }
+    ExitCode::from(code)
+}
+
+/// Logs go to stderr through the scrubber; HTTP internals stay quiet unless asked for.
+fn init_logging(level: &str) {
+    let directive = if level.contains('=') || level.contains(',') {
+        level.to_owned()
+    } else {
+        format!("{level},vaultrs=off,rustify=off,hyper=warn,hyper_util=warn,reqwest=warn,kube=warn,tower=warn")
+    };
+    let filter = EnvFilter::try_new(directive).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(ScrubbedStderr)
+        .with_target(false)
+        .init();
+}
+
+struct ScrubbedStderr;
+
+struct ScrubbingWriter;
+
+impl Write for ScrubbingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for ScrubbedStderr {
+    type Writer = ScrubbingWriter;
+    fn make_writer(&'a self) -> Self::Writer {
+        ScrubbingWriter
+    }
+}

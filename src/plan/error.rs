@@ -49,4 +49,3 @@ pub enum PlanError {
         message: String,
     },
 }
-

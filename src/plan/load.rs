@@ -90,7 +90,16 @@ fn merge(base: Node, overlay: Node) -> Node {
                     (Some(i), _) => {
                         let (old_key, old) = entries.remove(i);
                         let merged = merge(old, value);
-                        entries.insert(i, (Key { loc: key.loc, ..old_key }, merged));
+                        entries.insert(
+                            i,
+                            (
+                                Key {
+                                    loc: key.loc,
+                                    ..old_key
+                                },
+                                merged,
+                            ),
+                        );
                     }
                     (None, _) => entries.push((key, value)),
                 }

@@ -24,19 +24,28 @@ pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
     if plan.version != 1 {
         return Err(invalid(
             &["version"],
-            format!("unsupported plan version {}; this release reads version 1", plan.version),
+            format!(
+                "unsupported plan version {}; this release reads version 1",
+                plan.version
+            ),
         ));
     }
     for (name, mount) in &plan.mounts {
         check_path(name).map_err(|m| invalid(&["mounts", name], m))?;
         if mount.kind.trim().is_empty() {
-            return Err(invalid(&["mounts", name, "type"], "mount type is empty".into()));
+            return Err(invalid(
+                &["mounts", name, "type"],
+                "mount type is empty".into(),
+            ));
         }
     }
     for (name, method) in &plan.auth {
         check_path(name).map_err(|m| invalid(&["auth", name], m))?;
         if method.kind.trim().is_empty() {
-            return Err(invalid(&["auth", name, "type"], "auth type is empty".into()));
+            return Err(invalid(
+                &["auth", name, "type"],
+                "auth type is empty".into(),
+            ));
         }
         for (role, fields) in &method.roles {
             no_generate(fields.values()).map_err(|m| invalid(&["auth", name, "roles", role], m))?;
@@ -85,7 +94,10 @@ fn check_path(path: &str) -> Result<(), String> {
     if trimmed.is_empty() {
         return Err("path is empty".into());
     }
-    if trimmed.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if trimmed
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return Err(format!("path `{path}` has an empty, `.` or `..` segment"));
     }
     Ok(())

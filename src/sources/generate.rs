@@ -40,15 +40,21 @@ impl Generate {
         let map = arg
             .as_object()
             .ok_or("expected `generate: {length, charset}`")?;
-        if let Some(extra) = map.keys().find(|k| !["length", "charset"].contains(&k.as_str())) {
-            return Err(format!("generate: unknown field `{extra}`, expected length, charset"));
+        if let Some(extra) = map
+            .keys()
+            .find(|k| !["length", "charset"].contains(&k.as_str()))
+        {
+            return Err(format!(
+                "generate: unknown field `{extra}`, expected length, charset"
+            ));
         }
         let length = map
             .get("length")
             .and_then(Json::as_u64)
             .filter(|l| (1..=MAX_LENGTH as u64).contains(l))
-            .ok_or(format!("generate: length must be an integer from 1 to {MAX_LENGTH}"))?
-            as usize;
+            .ok_or(format!(
+                "generate: length must be an integer from 1 to {MAX_LENGTH}"
+            ))? as usize;
         let charset = match map.get("charset").and_then(Json::as_str).unwrap_or("alphanumeric") {
             "alphanumeric" => Charset::Alphanumeric,
             "hex" => Charset::Hex,

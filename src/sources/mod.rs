@@ -49,11 +49,13 @@ pub fn source_of(value: &Json) -> Result<Option<Source>, String> {
                     format!("secretKeyRef needs string fields namespace, name and key (missing `{name}`)")
                 })
             };
-            if let Some(extra) = arg
-                .as_object()
-                .and_then(|m| m.keys().find(|k| !["namespace", "name", "key"].contains(&k.as_str())))
-            {
-                return Err(format!("secretKeyRef: unknown field `{extra}`, expected namespace, name, key"));
+            if let Some(extra) = arg.as_object().and_then(|m| {
+                m.keys()
+                    .find(|k| !["namespace", "name", "key"].contains(&k.as_str()))
+            }) {
+                return Err(format!(
+                    "secretKeyRef: unknown field `{extra}`, expected namespace, name, key"
+                ));
             }
             Source::SecretKeyRef(SecretKeyRef {
                 namespace: field("namespace")?,

@@ -27,8 +27,10 @@
 //! account claims, which is what OpenBao's kubernetes auth plugin parses
 //! (without verifying the signature when no `pem_keys` are configured) before
 //! it asks the tokenreviews endpoint. OpenBao is configured with
-//! `kubernetes_host=<url>`, `token_reviewer_jwt=<reviewer_token>` and
-//! `disable_local_ca_jwt=true`.
+//! `kubernetes_host=<url>`, `token_reviewer_jwt=<reviewer_token>`,
+//! `disable_local_ca_jwt=true` and `kubernetes_ca_cert=<CA_CERT_PEM>` (OpenBao
+//! insists on a CA certificate even for an `http://` host); see
+//! [`KubeApi::openbao_auth_config`].
 //!
 //! HTTP: a thread per connection, keep-alive (hyper pools connections),
 //! `Content-Length` and `Transfer-Encoding: chunked` request bodies,
@@ -64,6 +66,26 @@ pub const DEFAULT_AUDIENCE: &str = "https://kubernetes.default.svc";
 pub const ISSUER: &str = "kubernetes/serviceaccount";
 /// Lifetime of issued JWTs.
 pub const JWT_LIFETIME_SECS: u64 = 3600;
+
+/// A real self-signed CA certificate (CN=kubernetes; its key was thrown away)
+/// to pass as OpenBao's `kubernetes_ca_cert`. The stand-in speaks plain HTTP,
+/// so it is never used to verify anything, but OpenBao 2.x refuses
+/// `disable_local_ca_jwt=true` without a `kubernetes_ca_cert`, and without
+/// `disable_local_ca_jwt` it reads the in-pod CA file, which does not exist
+/// here. OpenBao only feeds it to `x509.CertPool.AppendCertsFromPEM`.
+pub const CA_CERT_PEM: &str = "\
+-----BEGIN CERTIFICATE-----\n\
+MIIBkDCCATegAwIBAgIUSM456e2CLcZS6r7QC89sqPnYbc8wCgYIKoZIzj0EAwIw\n\
+FTETMBEGA1UEAwwKa3ViZXJuZXRlczAgFw0yNjExMjMxNTQxMDFaGA8yMTI2MTAz\n\
+MDE1NDEwMVowFTETMBEGA1UEAwwKa3ViZXJuZXRlczBZMBMGByqGSM49AgEGCCqG\n\
+SM49AwEHA0IABHVRltSnfG/yEWd1F9b/MxjfWy0gXaDMHFDqxFpZnkUWx6kcFqgY\n\
+FhU2lW/WLh0Zxf4xgfvqhbl/2xl6WCWOpVCjYzBhMB0GA1UdDgQWBBQINFaCYDyS\n\
+8MDbLx1RSZMdx1nFeTAfBgNVHSMEGDAWgBQINFaCYDyS8MDbLx1RSZMdx1nFeTAP\n\
+BgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwICpDAKBggqhkjOPQQDAgNHADBE\n\
+AiAUluJa3kNiZqsY/DgIyzVk+F4Ci3Q+cBosy1GIAXCUZwIgf3C2THGKhclZo7+S\n\
+ZQAwwbAxE+sZteSVNylIVw6TsyU=\n\
+-----END CERTIFICATE-----\n\
+";
 
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -131,7 +153,10 @@ struct IssuedJwt {
 
 impl IssuedJwt {
     fn username(&self) -> String {
-        format!("system:serviceaccount:{}:{}", self.namespace, self.service_account)
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.namespace, self.service_account
+        )
     }
 }
 
@@ -230,7 +255,11 @@ impl KubeApi {
     /// that the tokenreviews endpoint authenticates as
     /// `system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT` until revoked.
     pub fn issue_service_account_jwt(&self, namespace: &str, service_account: &str) -> String {
-        self.issue_service_account_jwt_with_audiences(namespace, service_account, &[DEFAULT_AUDIENCE])
+        self.issue_service_account_jwt_with_audiences(
+            namespace,
+            service_account,
+            &[DEFAULT_AUDIENCE],
+        )
     }
 
     /// Like [`issue_service_account_jwt`](Self::issue_service_account_jwt)
@@ -282,6 +311,19 @@ impl KubeApi {
         std::fs::write(&path, text)
             .unwrap_or_else(|e| panic!("kube_api: write {}: {e}", path.display()));
         path
+    }
+
+    /// The body to write to OpenBao's `auth/<mount>/config` so that its
+    /// kubernetes auth method reviews tokens here:
+    /// `{"kubernetes_host": url, "kubernetes_ca_cert": CA_CERT_PEM,
+    /// "token_reviewer_jwt": reviewer_token, "disable_local_ca_jwt": true}`.
+    pub fn openbao_auth_config(&self) -> Value {
+        json!({
+            "kubernetes_host": self.url,
+            "kubernetes_ca_cert": CA_CERT_PEM,
+            "token_reviewer_jwt": self.reviewer_token,
+            "disable_local_ca_jwt": true,
+        })
     }
 
     /// Every request served so far, in order, as `"METHOD /path"` (query
@@ -396,7 +438,9 @@ fn valid_jwt<'a>(st: &'a State, token: &str) -> Result<&'a IssuedJwt, &'static s
         Some(_) if st.revoked.contains(token) => {
             Err("invalid bearer token, service account token has been invalidated")
         }
-        Some(j) if now_secs() > j.exp => Err("invalid bearer token, service account token has expired"),
+        Some(j) if now_secs() > j.exp => {
+            Err("invalid bearer token, service account token has expired")
+        }
         Some(j) => Ok(j),
     }
 }
@@ -478,7 +522,10 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             Ok(Some(r)) => r,
             Ok(None) => return, // clean EOF between requests
             Err(msg) => {
-                let resp = Response { code: 400, body: status_failure(400, "BadRequest", &msg, None) };
+                let resp = Response {
+                    code: 400,
+                    body: status_failure(400, "BadRequest", &msg, None),
+                };
                 let _ = write_response(&mut writer, &resp, false);
                 return;
             }
@@ -491,7 +538,10 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
     }
 }
 
-fn read_line(reader: &mut BufReader<TcpStream>, budget: &mut usize) -> Result<Option<String>, String> {
+fn read_line(
+    reader: &mut BufReader<TcpStream>,
+    budget: &mut usize,
+) -> Result<Option<String>, String> {
     let mut buf = Vec::new();
     let n = reader
         .by_ref()
@@ -512,7 +562,9 @@ fn read_line(reader: &mut BufReader<TcpStream>, budget: &mut usize) -> Result<Op
     if buf.last() == Some(&b'\r') {
         buf.pop();
     }
-    String::from_utf8(buf).map(Some).map_err(|_| "header is not UTF-8".into())
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| "header is not UTF-8".into())
 }
 
 /// Ok(None): the peer closed the connection before sending a request.
@@ -541,20 +593,35 @@ fn read_request(
         if l.is_empty() {
             break;
         }
-        let (k, v) = l.split_once(':').ok_or_else(|| format!("malformed header {l:?}"))?;
+        let (k, v) = l
+            .split_once(':')
+            .ok_or_else(|| format!("malformed header {l:?}"))?;
         headers.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let mut req = Request { method, path: String::new(), headers, body: Vec::new(), keep_alive: true };
+    let mut req = Request {
+        method,
+        path: String::new(),
+        headers,
+        body: Vec::new(),
+        keep_alive: true,
+    };
     // origin-form, or absolute-form (http://host/path) from proxies
     let target = match target.strip_prefix("http://") {
-        Some(rest) => rest.find('/').map(|i| rest[i..].to_string()).unwrap_or_else(|| "/".into()),
+        Some(rest) => rest
+            .find('/')
+            .map(|i| rest[i..].to_string())
+            .unwrap_or_else(|| "/".into()),
         None => target,
     };
     req.path = target.split(['?', '#']).next().unwrap_or("/").to_string();
 
     let conn_tokens: Vec<String> = req
         .header("connection")
-        .map(|v| v.split(',').map(|t| t.trim().to_ascii_lowercase()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|t| t.trim().to_ascii_lowercase())
+                .collect()
+        })
         .unwrap_or_default();
     req.keep_alive = if version == "HTTP/1.0" {
         conn_tokens.iter().any(|t| t == "keep-alive")
@@ -567,7 +634,10 @@ fn read_request(
         .map(|v| v.to_ascii_lowercase().contains("chunked"))
         .unwrap_or(false);
     let length = match req.header("content-length") {
-        Some(v) if !chunked => Some(v.parse::<usize>().map_err(|_| format!("bad Content-Length {v:?}"))?),
+        Some(v) if !chunked => Some(
+            v.parse::<usize>()
+                .map_err(|_| format!("bad Content-Length {v:?}"))?,
+        ),
         _ => None,
     };
     let has_body = chunked || length.unwrap_or(0) > 0;
@@ -588,7 +658,9 @@ fn read_request(
             return Err("request body too large".into());
         }
         let mut body = vec![0u8; n];
-        reader.read_exact(&mut body).map_err(|e| format!("read body: {e}"))?;
+        reader
+            .read_exact(&mut body)
+            .map_err(|e| format!("read body: {e}"))?;
         req.body = body;
     }
     Ok(Some(req))
@@ -599,7 +671,8 @@ fn read_chunked(reader: &mut BufReader<TcpStream>, budget: &mut usize) -> Result
     loop {
         let line = read_line(reader, budget)?.ok_or("connection closed in chunked body")?;
         let size_hex = line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16).map_err(|_| format!("bad chunk size {line:?}"))?;
+        let size =
+            usize::from_str_radix(size_hex, 16).map_err(|_| format!("bad chunk size {line:?}"))?;
         if size == 0 {
             break;
         }
@@ -608,9 +681,13 @@ fn read_chunked(reader: &mut BufReader<TcpStream>, budget: &mut usize) -> Result
         }
         let start = body.len();
         body.resize(start + size, 0);
-        reader.read_exact(&mut body[start..]).map_err(|e| format!("read chunk: {e}"))?;
+        reader
+            .read_exact(&mut body[start..])
+            .map_err(|e| format!("read chunk: {e}"))?;
         let mut crlf = [0u8; 2];
-        reader.read_exact(&mut crlf).map_err(|e| format!("read chunk: {e}"))?;
+        reader
+            .read_exact(&mut crlf)
+            .map_err(|e| format!("read chunk: {e}"))?;
         if &crlf != b"\r\n" {
             return Err("chunk not followed by CRLF".into());
         }
@@ -681,7 +758,10 @@ fn status_failure(code: u16, reason: &str, message: &str, details: Option<Value>
 }
 
 fn fail(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
-    Response { code, body: status_failure(code, reason, message, details) }
+    Response {
+        code,
+        body: status_failure(code, reason, message, details),
+    }
 }
 
 fn unauthorized() -> Response {
@@ -689,7 +769,12 @@ fn unauthorized() -> Response {
 }
 
 fn not_found_path() -> Response {
-    fail(404, "NotFound", "the server could not find the requested resource", Some(json!({})))
+    fail(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        Some(json!({})),
+    )
 }
 
 fn handle(shared: &Shared, req: &Request) -> Response {
@@ -699,7 +784,10 @@ fn handle(shared: &Shared, req: &Request) -> Response {
 
     if segs == ["version"] {
         return if req.method == "GET" {
-            Response { code: 200, body: version_info() }
+            Response {
+                code: 200,
+                body: version_info(),
+            }
         } else {
             method_not_allowed()
         };
@@ -734,7 +822,10 @@ fn handle(shared: &Shared, req: &Request) -> Response {
                     let mut obj = secret_json(&ns, &name, s);
                     obj["apiVersion"] = json!("v1");
                     obj["kind"] = json!("Secret");
-                    Response { code: 200, body: obj }
+                    Response {
+                        code: 200,
+                        body: obj,
+                    }
                 }
                 None => fail(
                     404,
@@ -829,14 +920,21 @@ fn token_review(st: &State, req: &Request, caller: &IssuedJwt) -> Response {
             return fail(
                 400,
                 "BadRequest",
-                &format!("the object provided is unrecognized (must be of type TokenReview): {kind}"),
+                &format!(
+                    "the object provided is unrecognized (must be of type TokenReview): {kind}"
+                ),
                 None,
             );
         }
     }
     let token = review["spec"]["token"].as_str().unwrap_or("").to_string();
     if token.is_empty() {
-        return fail(400, "BadRequest", "token is required for TokenReview in authentication", None);
+        return fail(
+            400,
+            "BadRequest",
+            "token is required for TokenReview in authentication",
+            None,
+        );
     }
     // Who may create tokenreviews: the reviewer, or a token reviewing itself.
     let bearer = req.bearer().unwrap_or("");
@@ -853,7 +951,11 @@ fn token_review(st: &State, req: &Request, caller: &IssuedJwt) -> Response {
     }
     let wanted: Vec<String> = review["spec"]["audiences"]
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let status = match valid_jwt(st, &token) {
         Err(e) => json!({"user": {}, "authenticated": false, "error": e}),
@@ -861,7 +963,11 @@ fn token_review(st: &State, req: &Request, caller: &IssuedJwt) -> Response {
             let audiences: Vec<String> = if wanted.is_empty() {
                 vec![DEFAULT_AUDIENCE.to_string()]
             } else {
-                wanted.iter().filter(|a| j.audiences.contains(a)).cloned().collect()
+                wanted
+                    .iter()
+                    .filter(|a| j.audiences.contains(a))
+                    .cloned()
+                    .collect()
             };
             if !wanted.is_empty() && audiences.is_empty() {
                 json!({
@@ -896,7 +1002,10 @@ fn token_review(st: &State, req: &Request, caller: &IssuedJwt) -> Response {
     review["apiVersion"] = json!("authentication.k8s.io/v1");
     review["metadata"] = json!({"creationTimestamp": null});
     review["status"] = status;
-    Response { code: 201, body: review }
+    Response {
+        code: 201,
+        body: review,
+    }
 }
 
 fn version_info() -> Value {
@@ -991,11 +1100,21 @@ fn uuid_v4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// (year, month, day, hour, minute, second, weekday 0=Sunday) in UTC.
@@ -1013,7 +1132,15 @@ fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
     let weekday = ((days + 4).rem_euclid(7)) as u32; // 1970-01-01 was a Thursday
-    (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32, weekday)
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        (rem % 3600 / 60) as u32,
+        (rem % 60) as u32,
+        weekday,
+    )
 }
 
 fn rfc3339(secs: u64) -> String {
@@ -1023,8 +1150,9 @@ fn rfc3339(secs: u64) -> String {
 
 fn http_date(secs: u64) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let (y, mo, d, h, mi, s, wd) = civil(secs);
     format!(
         "{}, {d:02} {} {y:04} {h:02}:{mi:02}:{s:02} GMT",

@@ -48,7 +48,11 @@ pub fn file_tail(path: &Path, lines: usize) -> String {
 }
 
 /// Polls `f` every `every` until it returns `Some`, or `None` after `timeout`.
-pub fn wait_for<T>(timeout: Duration, every: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+pub fn wait_for<T>(
+    timeout: Duration,
+    every: Duration,
+    mut f: impl FnMut() -> Option<T>,
+) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = f() {

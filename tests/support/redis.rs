@@ -103,8 +103,13 @@ impl Redis {
                 if let Ok(Some(status)) = child.try_wait() {
                     return Some(Err(status));
                 }
-                ping_port(port, None, &password).then_some(Ok(()))
+                ping_port_timeout(port, None, &password, Duration::from_secs(1)).then_some(Ok(()))
             });
+            // It may have died while a probe was waiting on someone else's socket.
+            let ready = match (ready, child.try_wait()) {
+                (None, Ok(Some(status))) => Some(Err(status)),
+                (ready, _) => ready,
+            };
             match ready {
                 Some(Ok(())) => {
                     self.child = Some(child);
@@ -163,7 +168,7 @@ impl Redis {
         args: &[&str],
     ) -> Result<String, String> {
         let result = (|| -> io::Result<Result<String, String>> {
-            let mut conn = Conn::open(self.port)?;
+            let mut conn = Conn::open(self.port, Duration::from_secs(30))?;
             if let Err(e) = conn.auth(user, password)? {
                 return Ok(Err(format!("AUTH failed: {e}")));
             }
@@ -206,8 +211,12 @@ impl Drop for Redis {
 }
 
 fn ping_port(port: u16, user: Option<&str>, password: &str) -> bool {
+    ping_port_timeout(port, user, password, Duration::from_secs(10))
+}
+
+fn ping_port_timeout(port: u16, user: Option<&str>, password: &str, timeout: Duration) -> bool {
     let attempt = || -> io::Result<bool> {
-        let mut conn = Conn::open(port)?;
+        let mut conn = Conn::open(port, timeout)?;
         if conn.auth(user, password)?.is_err() {
             return Ok(false);
         }
@@ -222,11 +231,11 @@ struct Conn {
 }
 
 impl Conn {
-    fn open(port: u16) -> io::Result<Conn> {
+    fn open(port: u16, timeout: Duration) -> io::Result<Conn> {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+        let stream = TcpStream::connect_timeout(&addr, timeout.min(Duration::from_secs(2)))?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
         Ok(Conn {
             reader: BufReader::new(stream.try_clone()?),
             writer: stream,
@@ -255,7 +264,10 @@ impl Conn {
     fn read_line(&mut self) -> io::Result<String> {
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
         Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
@@ -263,7 +275,12 @@ impl Conn {
     fn read_reply(&mut self) -> io::Result<Result<String, String>> {
         let line = self.read_line()?;
         let (kind, rest) = line.split_at(line.len().min(1));
-        let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("bad RESP line {line:?}"));
+        let bad = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad RESP line {line:?}"),
+            )
+        };
         Ok(match kind {
             "+" | ":" => Ok(rest.to_string()),
             "-" => Err(rest.to_string()),

@@ -1,0 +1,207 @@
+//! One run of a command, from settings and plan files to a report. Returns
+//! typed outcomes; `main` alone turns them into exit codes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde_json::Value as Json;
+
+use crate::engine::report::PlanSize;
+use crate::engine::{self, Mode, Report};
+use crate::plan::{self, LoadedPlan, PlanError};
+use crate::resources::Context;
+use crate::secret::Secret;
+use crate::settings::{Settings, SettingsError};
+use crate::sources::resolve::Resolver;
+use crate::vault::{health, Connection, RetryPolicy, Vault, VaultError};
+use crate::verify;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Validate,
+    Plan,
+    Apply { verify: bool },
+    Verify,
+}
+
+impl Command {
+    fn name(self) -> &'static str {
+        match self {
+            Command::Validate => "validate",
+            Command::Plan => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Verify => "verify",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Converged (and verified), or nothing to change.
+    Clean,
+    /// `plan` found changes to make.
+    ChangesPending,
+    /// At least one object could not be read or written.
+    ObjectsFailed,
+    /// Everything was written, but a verify check failed.
+    VerifyFailed,
+}
+
+pub struct Outcome {
+    pub status: Status,
+    pub report: Report,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot read the token file {path}: {reason}")]
+    TokenFile { path: String, reason: String },
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("refusing to write: the Vault token is not the one the plan expects ({0}); use the job's own token or update vault.expect_token")]
+    TokenDrift(String),
+}
+
+pub fn load_plan(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
+    let loaded = plan::load(files)?;
+    plan::validate::validate(&loaded)?;
+    Ok(loaded)
+}
+
+pub async fn run(
+    command: Command,
+    files: &[PathBuf],
+    settings: &Settings,
+) -> Result<Outcome, RunError> {
+    let started = Instant::now();
+    let loaded = load_plan(files)?;
+    let mut report = Report::new(command.name());
+    let stages = engine::stages(&loaded);
+    if command == Command::Validate {
+        report.plan = Some(PlanSize {
+            objects: stages.iter().map(|s| s.resources.len()).sum(),
+            checks: loaded.plan.verify.len(),
+        });
+        report.summarize();
+        return Ok(Outcome {
+            status: Status::Clean,
+            report,
+        });
+    }
+
+    let vault = Vault::connect(&connection(settings)?)?;
+    health::wait_ready(&vault, settings.wait_timeout()?).await?;
+    if let Some(expected) = &loaded.plan.vault.expect_token {
+        check_token(&vault, expected).await?;
+    }
+    let ctx = Context::new(vault, Resolver::default());
+    let concurrency = settings.concurrency;
+
+    let mut status = Status::Clean;
+    if command != Command::Verify {
+        let mode = if command == Command::Plan {
+            Mode::Plan
+        } else {
+            Mode::Apply
+        };
+        let (objects, timings) = engine::converge(&ctx, &stages, mode, concurrency).await;
+        report.objects = objects;
+        report.timings.stages = timings;
+        report.summarize();
+        if report.summary.failed > 0 {
+            status = Status::ObjectsFailed;
+        } else if command == Command::Plan && report.summary.changes > 0 {
+            status = Status::ChangesPending;
+        }
+    }
+    let verify_now = match command {
+        Command::Apply { verify } => verify && status == Status::Clean,
+        Command::Verify => true,
+        _ => false,
+    };
+    report.requests = ctx.vault.counts();
+    if verify_now {
+        let verify_started = Instant::now();
+        report.verify = verify::run_checks(&ctx, &loaded, concurrency).await;
+        report.timings.verify_ms = verify_started.elapsed().as_millis() as u64;
+        report.summarize();
+        if report.summary.verify_failed > 0 {
+            status = Status::VerifyFailed;
+        }
+    }
+    report.verify_requests = ctx.vault.counts().since(report.requests);
+    report.timings.total_ms = started.elapsed().as_millis() as u64;
+    Ok(Outcome { status, report })
+}
+
+fn connection(settings: &Settings) -> Result<Connection, RunError> {
+    let token = match (&settings.token, &settings.token_file) {
+        (Some(token), _) => Some(Secret::new(token.trim())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| RunError::TokenFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            Some(Secret::new(text.trim()))
+        }
+        (None, None) => None,
+    };
+    Ok(Connection {
+        addr: settings.addr.clone(),
+        token,
+        ca_cert: settings.cacert.clone(),
+        skip_verify: settings.skip_verify,
+        namespace: settings.namespace.clone(),
+        request_timeout: settings.request_timeout()?,
+        retry: RetryPolicy {
+            attempts: settings.retries.max(1),
+            ..RetryPolicy::default()
+        },
+    })
+}
+
+/// The drift guard: the token must be the one the plan names, before any write.
+async fn check_token(vault: &Vault, expected: &plan::ExpectToken) -> Result<(), RunError> {
+    let body = vault
+        .read("auth/token/lookup-self")
+        .await?
+        .unwrap_or(Json::Null);
+    let data = body.get("data").cloned().unwrap_or(Json::Null);
+    let mut problems = Vec::new();
+    if let Some(want) = &expected.display_name {
+        let have = data
+            .get("display_name")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        if have != want {
+            problems.push(format!("display name is `{have}`, expected `{want}`"));
+        }
+    }
+    if !expected.policies.is_empty() {
+        let mut have: Vec<String> = data
+            .get("policies")
+            .and_then(|p| serde_json::from_value(p.clone()).ok())
+            .unwrap_or_default();
+        have.retain(|p| p != "default");
+        have.sort();
+        let mut want = expected.policies.clone();
+        want.retain(|p| p != "default");
+        want.sort();
+        if have != want {
+            problems.push(format!(
+                "policies are [{}], expected [{}]",
+                have.join(", "),
+                want.join(", ")
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(RunError::TokenDrift(problems.join("; ")))
+    }
+}

@@ -1,0 +1,9 @@
+//! plan → ordered change set → concurrent apply → report.
+
+pub mod build;
+pub mod report;
+pub mod run;
+
+pub use build::{stages, Stage};
+pub use report::{CheckReport, ObjectReport, Report, Summary};
+pub use run::{converge, Mode};

@@ -1,0 +1,191 @@
+//! The run's report: one entry per object and per check, a summary, request
+//! counts and timings; rendered as text lines or as one JSON document.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::resources::{Action, FieldChange, Kind};
+use crate::secret::scrub;
+use crate::vault::RequestCounts;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectReport {
+    pub kind: Kind,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub check: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub changes: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub synced: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub verify_passed: usize,
+    pub verify_failed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageTiming {
+    pub stage: &'static str,
+    pub objects: usize,
+    pub ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub total_ms: u64,
+    pub stages: Vec<StageTiming>,
+    pub verify_ms: u64,
+}
+
+/// What `validate` found in the plan.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PlanSize {
+    pub objects: usize,
+    pub checks: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub command: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSize>,
+    pub summary: Summary,
+    pub objects: Vec<ObjectReport>,
+    pub verify: Vec<CheckReport>,
+    /// Requests made to converge objects: a rerun of an unchanged plan shows 0 writes.
+    pub requests: RequestCounts,
+    /// Requests made by verify checks (token creation, lease revocation), counted apart.
+    pub verify_requests: RequestCounts,
+    pub timings: Timings,
+}
+
+impl Report {
+    pub fn new(command: &'static str) -> Report {
+        Report {
+            command,
+            plan: None,
+            summary: Summary::default(),
+            objects: Vec::new(),
+            verify: Vec::new(),
+            requests: RequestCounts::default(),
+            verify_requests: RequestCounts::default(),
+            timings: Timings::default(),
+        }
+    }
+
+    pub fn summarize(&mut self) {
+        let mut s = Summary::default();
+        for o in &self.objects {
+            match o.action {
+                Action::Create => s.created += 1,
+                Action::Update => s.updated += 1,
+                Action::Synced => s.synced += 1,
+                Action::Unchanged => s.unchanged += 1,
+                Action::Failed => s.failed += 1,
+                Action::Skipped => s.skipped += 1,
+            }
+        }
+        s.changes = s.created + s.updated;
+        s.verify_passed = self.verify.iter().filter(|c| c.passed).count();
+        s.verify_failed = self.verify.len() - s.verify_passed;
+        self.summary = s;
+    }
+
+    pub fn to_json(&self) -> String {
+        scrub(&serde_json::to_string_pretty(self).expect("report serializes"))
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for o in &self.objects {
+            let (symbol, verb) = match o.action {
+                Action::Create => ("+", "create"),
+                Action::Update => ("~", "update"),
+                Action::Synced => ("↻", "synced"),
+                Action::Unchanged => ("=", "unchanged"),
+                Action::Failed => ("✗", "failed"),
+                Action::Skipped => ("-", "skipped"),
+            };
+            let _ = write!(out, "{symbol} {verb} {} {}", o.kind_label(), o.path);
+            if let Some(loc) = &o.location {
+                let _ = write!(out, "  ({loc})");
+            }
+            out.push('\n');
+            for c in &o.changes {
+                let _ = match (&c.old, &c.new) {
+                    (Some(old), Some(new)) => writeln!(out, "    {}: {old} → {new}", c.field),
+                    (None, Some(new)) => writeln!(out, "    + {}: {new}", c.field),
+                    (Some(old), None) => writeln!(out, "    - {}: {old}", c.field),
+                    (None, None) => writeln!(out, "    {}", c.field),
+                };
+            }
+            if let Some(error) = &o.error {
+                let _ = writeln!(out, "    error: {error}");
+            }
+            if let Some(hint) = &o.hint {
+                let _ = writeln!(out, "    hint: {hint}");
+            }
+        }
+        for c in &self.verify {
+            let symbol = if c.passed { "✓" } else { "✗" };
+            let _ = write!(out, "{symbol} verify {} {}", c.check, c.target);
+            if let Some(loc) = &c.location {
+                let _ = write!(out, "  ({loc})");
+            }
+            out.push('\n');
+            if let Some(message) = &c.message {
+                let _ = writeln!(out, "    {message}");
+            }
+        }
+        let s = &self.summary;
+        let _ = writeln!(
+            out,
+            "{} changes: {} created, {} updated, {} synced, {} unchanged, {} failed{}; verify: {} passed, {} failed",
+            s.changes,
+            s.created,
+            s.updated,
+            s.synced,
+            s.unchanged,
+            s.failed,
+            if s.skipped > 0 {
+                format!(", {} skipped", s.skipped)
+            } else {
+                String::new()
+            },
+            s.verify_passed,
+            s.verify_failed
+        );
+        scrub(&out)
+    }
+}
+
+impl ObjectReport {
+    pub fn kind_label(&self) -> &'static str {
+        self.kind.label()
+    }
+}

@@ -1,0 +1,110 @@
+//! Runs the stages in order; objects within a stage run concurrently,
+//! bounded by `--concurrency`. A failed object does not stop its stage, but
+//! later stages (which may depend on it) are skipped when applying.
+
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+
+use super::build::Stage;
+use super::report::{ObjectReport, StageTiming};
+use crate::resources::{Action, Context, ObjectError, Resource};
+use crate::secret::scrub;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Read and compare only.
+    Plan,
+    /// Read, compare and write what differs.
+    Apply,
+}
+
+pub async fn converge(
+    ctx: &Context,
+    stages: &[Stage],
+    mode: Mode,
+    concurrency: usize,
+) -> (Vec<ObjectReport>, Vec<StageTiming>) {
+    let mut reports = Vec::new();
+    let mut timings = Vec::new();
+    let mut failed_stage: Option<&'static str> = None;
+    for stage in stages {
+        let started = Instant::now();
+        if let (Some(failed), Mode::Apply) = (failed_stage, mode) {
+            reports.extend(stage.resources.iter().map(|r| skipped(r.as_ref(), failed)));
+            continue;
+        }
+        let outcomes: Vec<ObjectReport> = stream::iter(stage.resources.iter())
+            .map(|r| converge_one(ctx, r.as_ref(), mode))
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        if outcomes.iter().any(|o| o.action == Action::Failed) {
+            failed_stage = Some(stage.name);
+        }
+        reports.extend(outcomes);
+        timings.push(StageTiming {
+            stage: stage.name,
+            objects: stage.resources.len(),
+            ms: started.elapsed().as_millis() as u64,
+        });
+    }
+    (reports, timings)
+}
+
+async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> ObjectReport {
+    let id = resource.id();
+    let mut report = ObjectReport {
+        kind: id.kind,
+        path: id.path.clone(),
+        location: id.loc.as_ref().map(|l| format!("{}:{}", l.file, l.line)),
+        action: Action::Unchanged,
+        changes: Vec::new(),
+        error: None,
+        hint: None,
+    };
+    let change = match resource.diff(ctx).await {
+        Ok(change) => change,
+        Err(e) => return failed(report, &e),
+    };
+    report.action = change.action;
+    report.changes = change.fields;
+    if mode == Mode::Apply {
+        for request in &change.requests {
+            let sent = ctx
+                .vault
+                .request(request.method, &request.path, None, request.body.as_ref())
+                .await;
+            if let Err(e) = sent {
+                return failed(report, &ObjectError::Vault(e));
+            }
+        }
+        if !change.requests.is_empty() {
+            tracing::debug!(object = %id, action = ?change.action, "written");
+        }
+    }
+    report
+}
+
+fn failed(mut report: ObjectReport, error: &ObjectError) -> ObjectReport {
+    tracing::warn!(path = %report.path, error = %scrub(&error.to_string()), "object failed");
+    report.action = Action::Failed;
+    report.error = Some(scrub(&error.to_string()));
+    report.hint = Some(error.hint().to_owned());
+    report
+}
+
+fn skipped(resource: &dyn Resource, failed_stage: &str) -> ObjectReport {
+    let id = resource.id();
+    ObjectReport {
+        kind: id.kind,
+        path: id.path.clone(),
+        location: id.loc.as_ref().map(|l| format!("{}:{}", l.file, l.line)),
+        action: Action::Skipped,
+        changes: Vec::new(),
+        error: None,
+        hint: Some(format!(
+            "skipped because an object in stage `{failed_stage}` failed"
+        )),
+    }
+}

@@ -1,0 +1,371 @@
+//! Normalized comparison: what Vault stores differs in form from what a plan
+//! says (`1h` vs 3600, `"a,b"` vs `["a","b"]`, `"true"` vs true, list order of
+//! sets). Only the fields the plan sets are compared; Vault's defaults for the
+//! rest are left alone.
+
+use serde_json::Value as Json;
+
+use crate::secret::{is_secret_name, REDACTED};
+
+/// Lists whose order Vault preserves and acts on (SQL runs in order).
+const ORDERED_LISTS: [&str; 6] = [
+    "creation_statements",
+    "revocation_statements",
+    "rollback_statements",
+    "renew_statements",
+    "rotation_statements",
+    "root_rotation_statements",
+];
+
+/// One field that differs, rendered for the report (already redacted).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
+}
+
+/// A planned field value and whether it must never be shown.
+#[derive(Clone)]
+pub struct Planned {
+    pub value: Json,
+    pub sensitive: bool,
+}
+
+/// Compares planned fields with what Vault returned. A planned field Vault
+/// does not return is compared only when it is not secret-like: secrets are
+/// write-only and cannot be compared (they are sent with any other change).
+pub fn diff_fields<'a>(
+    planned: impl IntoIterator<Item = (&'a String, &'a Planned)>,
+    current: &Json,
+) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    for (name, want) in planned {
+        let have = current.get(name.as_str());
+        let hidden = hidden(name, want);
+        match have {
+            None | Some(Json::Null) if hidden => continue,
+            None => {
+                if is_empty(&want.value) {
+                    continue;
+                }
+                changes.push(FieldChange {
+                    field: name.clone(),
+                    old: None,
+                    new: Some(render(&want.value, hidden)),
+                });
+            }
+            Some(have) => {
+                if !equivalent(name, &want.value, have) {
+                    changes.push(FieldChange {
+                        field: name.clone(),
+                        old: Some(render(have, hidden)),
+                        new: Some(render(&want.value, hidden)),
+                    });
+                }
+            }
+        }
+    }
+    changes
+}
+
+/// Every planned field as the report shows a new object.
+pub fn created_fields<'a>(
+    planned: impl IntoIterator<Item = (&'a String, &'a Planned)>,
+) -> Vec<FieldChange> {
+    planned
+        .into_iter()
+        .map(|(name, want)| FieldChange {
+            field: name.clone(),
+            old: None,
+            new: Some(render(&want.value, hidden(name, want))),
+        })
+        .collect()
+}
+
+/// Whether a planned field's value must not be shown: it came from a source,
+/// or it is text in a secret-named field (a flag like `disable_local_ca_jwt: true` is not).
+pub fn hidden(name: &str, planned: &Planned) -> bool {
+    planned.sensitive || (is_secret_name(name) && !is_flag_or_number(&planned.value))
+}
+
+fn is_flag_or_number(value: &Json) -> bool {
+    matches!(value, Json::Bool(_) | Json::Number(_))
+}
+
+/// Renders a value for the report, or `<redacted>`. Multi-line text (a
+/// certificate, a policy) is summarized rather than spilled across the report.
+pub fn render(value: &Json, hidden: bool) -> String {
+    if hidden {
+        return REDACTED.to_owned();
+    }
+    match value {
+        Json::String(s) if s.trim_end().contains('\n') => {
+            let first = s.lines().next().unwrap_or("");
+            format!("{first}… ({} lines)", s.trim_end().lines().count())
+        }
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn is_empty(value: &Json) -> bool {
+    match value {
+        Json::Null => true,
+        Json::String(s) => s.is_empty(),
+        Json::Array(a) => a.is_empty(),
+        Json::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether the planned value `want` means the same as Vault's `have`.
+pub fn equivalent(field: &str, want: &Json, have: &Json) -> bool {
+    if want == have {
+        return true;
+    }
+    match (want, have) {
+        (Json::Object(w), Json::Object(h)) => w.iter().all(|(k, wv)| match h.get(k) {
+            Some(hv) => equivalent(k, wv, hv),
+            None => is_empty(wv),
+        }),
+        (_, Json::Array(h)) => {
+            let Some(w) = as_list(field, want) else {
+                return false;
+            };
+            if w.len() != h.len() {
+                return false;
+            }
+            if ORDERED_LISTS.contains(&field) {
+                w.iter().zip(h).all(|(a, b)| scalar_eq(a, b))
+            } else {
+                let mut used = vec![false; h.len()];
+                w.iter().all(|a| {
+                    let found = h
+                        .iter()
+                        .enumerate()
+                        .position(|(i, b)| !used[i] && scalar_eq(a, b));
+                    found.map(|i| used[i] = true).is_some()
+                })
+            }
+        }
+        (Json::Array(_), _) | (Json::Object(_), _) | (_, Json::Object(_)) => false,
+        (Json::Null, _) => is_empty(have),
+        _ => scalar_eq(want, have),
+    }
+}
+
+/// A planned list, or a string Vault would turn into one: comma-separated,
+/// except for statement lists, where a string is one statement.
+fn as_list(field: &str, value: &Json) -> Option<Vec<Json>> {
+    match value {
+        Json::String(_) if ORDERED_LISTS.contains(&field) => Some(vec![value.clone()]),
+        Json::Array(items) => Some(items.clone()),
+        Json::Null => Some(Vec::new()),
+        Json::String(s) if s.trim().is_empty() => Some(Vec::new()),
+        Json::String(s) => Some(
+            s.split(',')
+                .map(|part| Json::String(part.trim().to_owned()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Scalars compared after normalization: numbers vs numeric strings,
+/// booleans vs "true"/"false", durations vs seconds.
+fn scalar_eq(want: &Json, have: &Json) -> bool {
+    if want == have {
+        return true;
+    }
+    match (want, have) {
+        (Json::String(w), Json::String(h)) => {
+            w.trim_end() == h.trim_end()
+                || matches!((duration_secs(w), duration_secs(h)), (Some(a), Some(b)) if a == b)
+        }
+        (Json::String(w), Json::Number(h)) | (Json::Number(h), Json::String(w)) => {
+            match (duration_secs(w), h.as_f64()) {
+                (Some(a), Some(b)) => a as f64 == b,
+                _ => false,
+            }
+        }
+        (Json::String(w), Json::Bool(h)) | (Json::Bool(h), Json::String(w)) => {
+            w.parse::<bool>().ok() == Some(*h)
+        }
+        (Json::Number(w), Json::Number(h)) => w.as_f64() == h.as_f64(),
+        _ => false,
+    }
+}
+
+/// Seconds in a Go-style duration (`90`, `1h`, `1h30m`, `45s`, `2d` is not Go but Vault accepts it).
+pub fn duration_secs(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(n) = text.parse::<u64>() {
+        return Some(n);
+    }
+    let mut total: f64 = 0.0;
+    let mut number = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        if c == 'm' && chars.peek() == Some(&'s') {
+            unit.push(chars.next()?);
+        }
+        let value: f64 = number.parse().ok()?;
+        number.clear();
+        let factor = match unit.as_str() {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => return None,
+        };
+        total += value * factor;
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    Some(total.round() as u64)
+}
+
+/// Policy HCL without insignificant whitespace: whitespace outside string
+/// literals is dropped, so re-indenting or trailing newlines are not a diff.
+pub fn normalize_hcl(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn planned(value: Json) -> Planned {
+        Planned {
+            value,
+            sensitive: false,
+        }
+    }
+
+    #[test]
+    fn durations_match_seconds() {
+        assert!(equivalent("token_ttl", &json!("1h"), &json!(3600)));
+        assert!(equivalent("ttl", &json!("1h30m"), &json!(5400)));
+        assert!(equivalent("ttl", &json!("90s"), &json!("1m30s")));
+        assert!(!equivalent("token_ttl", &json!("1h"), &json!(3601)));
+        assert_eq!(duration_secs("24h"), Some(86400));
+        assert_eq!(duration_secs("abc"), None);
+    }
+
+    #[test]
+    fn lists_are_sets_except_statements() {
+        assert!(equivalent(
+            "token_policies",
+            &json!(["b", "a"]),
+            &json!(["a", "b"])
+        ));
+        assert!(equivalent(
+            "token_policies",
+            &json!("a, b"),
+            &json!(["b", "a"])
+        ));
+        assert!(!equivalent(
+            "token_policies",
+            &json!(["a"]),
+            &json!(["a", "b"])
+        ));
+        assert!(!equivalent(
+            "creation_statements",
+            &json!(["x", "y"]),
+            &json!(["y", "x"])
+        ));
+        assert!(equivalent("token_policies", &json!([]), &json!([])));
+        assert!(equivalent(
+            "creation_statements",
+            &json!("CREATE ROLE a, b;"),
+            &json!(["CREATE ROLE a, b;"])
+        ));
+        assert!(equivalent("bound_cidrs", &json!(null), &json!([])));
+    }
+
+    #[test]
+    fn scalars_normalize() {
+        assert!(equivalent("version", &json!("2"), &json!(2)));
+        assert!(equivalent("flag", &json!("true"), &json!(true)));
+        assert!(equivalent("pem", &json!("CERT\n"), &json!("CERT")));
+        assert!(!equivalent("name", &json!("a"), &json!("b")));
+    }
+
+    #[test]
+    fn only_planned_fields_are_compared_and_secrets_are_write_only() {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("token_ttl".to_owned(), planned(json!("1h")));
+        fields.insert("password".to_owned(), planned(json!("hunter22")));
+        fields.insert("new_field".to_owned(), planned(json!("x")));
+        let current = json!({"token_ttl": 3600, "token_max_ttl": 0});
+        let changes = diff_fields(&fields, &current);
+        assert_eq!(
+            changes,
+            vec![FieldChange {
+                field: "new_field".into(),
+                old: None,
+                new: Some("x".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn sensitive_changes_are_redacted() {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert(
+            "host".to_owned(),
+            Planned {
+                value: json!("new-host"),
+                sensitive: true,
+            },
+        );
+        let changes = diff_fields(&fields, &json!({"host": "old-host"}));
+        assert_eq!(changes[0].old.as_deref(), Some(REDACTED));
+        assert_eq!(changes[0].new.as_deref(), Some(REDACTED));
+    }
+
+    #[test]
+    fn hcl_whitespace_is_insignificant_but_strings_are_not() {
+        let a = "path \"app/*\" {\n  capabilities = [\"read\"]\n}\n";
+        let b = "path \"app/*\" { capabilities = [\"read\"] }";
+        assert_eq!(normalize_hcl(a), normalize_hcl(b));
+        assert_ne!(
+            normalize_hcl("path \"a b\" {}"),
+            normalize_hcl("path \"ab\" {}")
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Run settings: defaults < VAULT_* < BAO_* < VAULT_CONVERGE_* < flags (figment).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::providers::{Env, Serialized};
+use figment::Figment;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::resources::compare::duration_secs;
+
+/// The standard client variables, read as VAULT_* and BAO_*.
+const STANDARD: [&str; 5] = ["addr", "token", "cacert", "namespace", "skip_verify"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub addr: String,
+    /// Never logged: `Settings` is only ever shown through `describe()`.
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub cacert: Option<String>,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub skip_verify: bool,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    pub wait_timeout: String,
+    pub request_timeout: String,
+    pub concurrency: usize,
+    pub retries: u32,
+    pub log_level: String,
+    pub output: String,
+    #[serde(default)]
+    pub termination_log: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            addr: "http://127.0.0.1:8200".into(),
+            token: None,
+            token_file: None,
+            cacert: None,
+            skip_verify: false,
+            namespace: None,
+            wait_timeout: "60s".into(),
+            request_timeout: "30s".into(),
+            concurrency: 16,
+            retries: 6,
+            log_level: "info".into(),
+            output: "text".into(),
+            termination_log: None,
+        }
+    }
+}
+
+/// Flag values; only the ones given override the environment.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    pub fn load(overrides: &Overrides) -> Result<Settings, SettingsError> {
+        let figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::prefixed("VAULT_").only(&STANDARD))
+            .merge(Env::prefixed("BAO_").only(&STANDARD))
+            .merge(Env::prefixed("VAULT_CONVERGE_"))
+            .merge(Serialized::defaults(overrides));
+        let mut settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        // An exported-but-empty variable means "not set".
+        for field in [
+            &mut settings.token,
+            &mut settings.cacert,
+            &mut settings.namespace,
+        ] {
+            if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *field = None;
+            }
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.wait_timeout()?;
+        self.request_timeout()?;
+        if self.concurrency == 0 {
+            return Err(SettingsError::Invalid(
+                "concurrency must be at least 1".into(),
+            ));
+        }
+        if !["text", "json"].contains(&self.output.as_str()) {
+            return Err(SettingsError::Invalid(format!(
+                "output must be text or json, not `{}`",
+                self.output
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn wait_timeout(&self) -> Result<Duration, SettingsError> {
+        parse_duration("wait_timeout", &self.wait_timeout)
+    }
+
+    pub fn request_timeout(&self) -> Result<Duration, SettingsError> {
+        parse_duration("request_timeout", &self.request_timeout)
+    }
+}
+
+fn parse_duration(name: &str, text: &str) -> Result<Duration, SettingsError> {
+    duration_secs(text).map(Duration::from_secs).ok_or_else(|| {
+        SettingsError::Invalid(format!("{name}: `{text}` is not a duration like 60s or 5m"))
+    })
+}
+
+/// Accepts true/false, 1/0 and their string forms, as the Vault CLI does.
+fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flex {
+        Bool(bool),
+        Int(i64),
+        Str(String),
+    }
+    Ok(match Flex::deserialize(d)? {
+        Flex::Bool(b) => b,
+        Flex::Int(i) => i != 0,
+        Flex::Str(s) => matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "t"),
+    })
+}

@@ -1,0 +1,82 @@
+use super::endpoint::Method;
+
+/// A request that failed after its retries. Messages are scrubbed of known
+/// secrets when built, because Vault sometimes echoes input in errors.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("{method} {path}: Vault answered {code}: {message}")]
+    Status {
+        method: &'static str,
+        path: String,
+        code: u16,
+        message: String,
+    },
+    #[error("{method} {path}: cannot reach Vault at {addr}: {reason}")]
+    Transport {
+        method: &'static str,
+        path: String,
+        addr: String,
+        reason: String,
+    },
+    #[error("{method} {path}: unreadable response from Vault: {reason}")]
+    Response {
+        method: &'static str,
+        path: String,
+        reason: String,
+    },
+    #[error("cannot set up the Vault client: {0}")]
+    Client(String),
+    #[error("Vault at {addr} was not ready within {waited_s}s: {reason}; check that it is running, initialized and unsealed, or raise --wait-timeout")]
+    NotReady {
+        addr: String,
+        waited_s: u64,
+        reason: String,
+    },
+}
+
+impl VaultError {
+    pub fn status(method: Method, path: &str, code: u16, errors: &[String]) -> VaultError {
+        let message = if errors.is_empty() {
+            default_reason(code).to_owned()
+        } else {
+            crate::secret::scrub(&errors.join("; "))
+        };
+        VaultError::Status {
+            method: method.as_str(),
+            path: path.to_owned(),
+            code,
+            message,
+        }
+    }
+
+    /// The HTTP status Vault answered with, if it answered.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            VaultError::Status { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// What the user can do about it, appended to failure messages.
+    pub fn hint(&self) -> &'static str {
+        match self.code() {
+            Some(403) => "the token lacks a capability on this path: `vault-converge policy -f PLAN` prints the policy the job needs",
+            Some(400) => "Vault rejected the request: check the field values in the plan",
+            Some(404) => "the path does not exist: is the mount or auth method enabled?",
+            Some(_) => "check Vault's logs; rerun once Vault is healthy",
+            None => "check VAULT_ADDR and the network path to Vault; rerun once it is reachable",
+        }
+    }
+}
+
+fn default_reason(code: u16) -> &'static str {
+    match code {
+        400 => "bad request",
+        403 => "permission denied",
+        404 => "not found",
+        429 => "too many requests",
+        500 => "internal server error",
+        503 => "unavailable (sealed or standby)",
+        _ => "no error message",
+    }
+}

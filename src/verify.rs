@@ -1,0 +1,276 @@
+//! The verify checks: proof that the converged server works, not just that
+//! writes succeeded. Run after `apply` (unless `--no-verify`) and by `verify`.
+
+use futures::stream::{self, StreamExt};
+use serde_json::{json, Value as Json};
+
+use crate::engine::CheckReport;
+use crate::plan::model::{CapabilitiesCheck, Check, DatabaseCredsCheck, KvKeysCheck, LoginCheck};
+use crate::plan::LoadedPlan;
+use crate::resources::Context;
+use crate::secret::{self, scrub};
+use crate::sources::{source_of, Source};
+use crate::vault::{Method, VaultError};
+
+pub async fn run_checks(
+    ctx: &Context,
+    loaded: &LoadedPlan,
+    concurrency: usize,
+) -> Vec<CheckReport> {
+    let checks = loaded.plan.verify.iter().enumerate();
+    stream::iter(checks)
+        .map(|(i, check)| async move {
+            let (name, target) = describe(check);
+            let outcome = match check {
+                Check::KvKeys(c) => kv_keys(ctx, c).await,
+                Check::DatabaseCreds(c) => database_creds(ctx, c).await,
+                Check::Login(c) => login(ctx, c).await,
+                Check::Capabilities(c) => capabilities(ctx, c).await,
+            };
+            let location = loaded
+                .loc(&["verify", &i.to_string()])
+                .map(|l| format!("{}:{}", l.file, l.line));
+            CheckReport {
+                check: name.to_owned(),
+                target,
+                location,
+                passed: outcome.is_ok(),
+                message: outcome.err().map(|m| scrub(&m)),
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+fn describe(check: &Check) -> (&'static str, String) {
+    match check {
+        Check::KvKeys(c) => ("kv_keys", format!("{}/{}", c.mount, c.path)),
+        Check::DatabaseCreds(c) => ("database_creds", format!("{}/creds/{}", c.mount, c.role)),
+        Check::Login(c) => (
+            "login",
+            format!(
+                "auth/{}{}",
+                c.auth,
+                c.role
+                    .as_ref()
+                    .map(|r| format!(" role {r}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Check::Capabilities(c) => ("capabilities", format!("policy {} on {}", c.policy, c.path)),
+    }
+}
+
+fn vault_reason(e: &VaultError) -> String {
+    match e {
+        VaultError::Status { code, message, .. } => format!("Vault answered {code}: {message}"),
+        other => other.to_string(),
+    }
+}
+
+async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
+    let path = format!("{}/data/{}", c.mount, c.path);
+    let data = ctx
+        .vault
+        .read(&path)
+        .await
+        .map_err(|e| format!("cannot read {path}: {}", vault_reason(&e)))?
+        .and_then(|body| body.pointer("/data/data").cloned())
+        .ok_or_else(|| format!("{path} does not exist (or its latest version is deleted)"))?;
+    let missing: Vec<&str> = c
+        .keys
+        .iter()
+        .filter(|k| match data.get(k.as_str()) {
+            None | Some(Json::Null) => true,
+            Some(Json::String(s)) => s.is_empty(),
+            Some(_) => false,
+        })
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{path} lacks required keys {} (missing or empty); add them to the fixture",
+            missing.join(", ")
+        ))
+    }
+}
+
+async fn database_creds(ctx: &Context, c: &DatabaseCredsCheck) -> Result<(), String> {
+    let path = format!("{}/creds/{}", c.mount, c.role);
+    let body = ctx.vault.read(&path).await.map_err(|e| {
+        format!(
+            "reading {path} failed, so Vault cannot log in to the database with the credentials it holds: {}",
+            vault_reason(&e)
+        )
+    })?;
+    let body = body.ok_or_else(|| format!("{path}: role not found"))?;
+    if let Some(data) = body.get("data") {
+        secret::register_json(data);
+    }
+    // Revoke at once: the check must not leave live database users behind.
+    if let Some(lease_id) = body
+        .get("lease_id")
+        .and_then(Json::as_str)
+        .filter(|l| !l.is_empty())
+    {
+        ctx.vault
+            .write("sys/leases/revoke", &json!({ "lease_id": lease_id }))
+            .await
+            .map_err(|e| {
+                format!(
+                    "creds were issued but revoking lease failed: {}",
+                    vault_reason(&e)
+                )
+            })?;
+    }
+    Ok(())
+}
+
+async fn value(ctx: &Context, field: &str, value: &Option<Json>) -> Result<String, String> {
+    let value = value
+        .as_ref()
+        .ok_or_else(|| format!("the check needs `{field}`"))?;
+    let resolved = match source_of(value).map_err(|m| format!("{field}: {m}"))? {
+        Some(Source::Generate(_)) => return Err(format!("{field}: generate is not allowed here")),
+        Some(source) => ctx
+            .resolver
+            .fetch(&source)
+            .await
+            .map_err(|e| format!("{field}: {e}"))?
+            .expose()
+            .to_owned(),
+        None => value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| value.to_string()),
+    };
+    secret::register(&resolved);
+    Ok(resolved)
+}
+
+async fn login(ctx: &Context, c: &LoginCheck) -> Result<(), String> {
+    let (path, body) = if c.jwt.is_some() {
+        let role = c
+            .role
+            .clone()
+            .ok_or("a jwt/kubernetes login check needs `role`")?;
+        let jwt = value(ctx, "jwt", &c.jwt).await?;
+        (
+            format!("auth/{}/login", c.auth),
+            json!({ "role": role, "jwt": jwt }),
+        )
+    } else if c.role_id.is_some() {
+        let role_id = value(ctx, "role_id", &c.role_id).await?;
+        let secret_id = value(ctx, "secret_id", &c.secret_id).await?;
+        (
+            format!("auth/{}/login", c.auth),
+            json!({ "role_id": role_id, "secret_id": secret_id }),
+        )
+    } else if let Some(username) = &c.username {
+        let password = value(ctx, "password", &c.password).await?;
+        (
+            format!("auth/{}/login/{username}", c.auth),
+            json!({ "password": password }),
+        )
+    } else {
+        return Err("a login check needs `jwt` (kubernetes/jwt), `role_id` + `secret_id` (approle) or `username` + `password` (userpass)".into());
+    };
+    let answer = ctx
+        .vault
+        .request(Method::Post, &path, None, Some(&body))
+        .await
+        .map_err(|e| format!("login at {path} failed: {}", vault_reason(&e)))?;
+    revoke_login(ctx, &answer.body).await
+}
+
+/// The check's own token must not outlive it.
+async fn revoke_login(ctx: &Context, body: &Json) -> Result<(), String> {
+    if let Some(token) = body.pointer("/auth/client_token").and_then(Json::as_str) {
+        secret::register(token);
+    }
+    match body.pointer("/auth/accessor").and_then(Json::as_str) {
+        Some(accessor) => ctx
+            .vault
+            .write(
+                "auth/token/revoke-accessor",
+                &json!({ "accessor": accessor }),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "login worked but revoking its token failed: {}",
+                    vault_reason(&e)
+                )
+            }),
+        None => Err("login answered without a token".into()),
+    }
+}
+
+async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), String> {
+    let created = ctx
+        .vault
+        .write(
+            "auth/token/create",
+            &json!({
+                "policies": [c.policy],
+                "no_default_policy": true,
+                "ttl": "60s",
+                "renewable": false,
+                "display_name": "vault-converge-verify",
+            }),
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot create a token with policy {}: {}",
+                c.policy,
+                vault_reason(&e)
+            )
+        })?;
+    let token = created
+        .pointer("/auth/client_token")
+        .and_then(Json::as_str)
+        .ok_or("token creation answered without a token")?
+        .to_owned();
+    secret::register(&token);
+    let answer = ctx
+        .vault
+        .write(
+            "sys/capabilities",
+            &json!({ "token": token, "paths": [c.path] }),
+        )
+        .await;
+    let revoked = revoke_login(ctx, &created).await;
+    let answer = answer.map_err(|e| format!("sys/capabilities failed: {}", vault_reason(&e)))?;
+    revoked?;
+    let caps: Vec<String> = answer
+        .pointer("/data/capabilities")
+        .or_else(|| answer.get("capabilities"))
+        .or_else(|| answer.get(c.path.as_str()))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if caps.iter().any(|c| c == "root") {
+        return Ok(());
+    }
+    let missing: Vec<&str> = c
+        .expect
+        .iter()
+        .filter(|e| !caps.contains(e))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "policy {} grants [{}] on {}, missing [{}]; fix the policy",
+            c.policy,
+            caps.join(", "),
+            c.path,
+            missing.join(", ")
+        ))
+    }
+}
