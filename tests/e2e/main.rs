@@ -1,0 +1,9 @@
+//! End-to-end tests: the real binary against real servers (OpenBao dev
+//! servers, Redis, PostgreSQL) started on ephemeral loopback ports, and the
+//! Kubernetes API stand-in from tests/support.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod common;
+mod engine;
