@@ -100,13 +100,18 @@ async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
 
 async fn database_creds(ctx: &Context, c: &DatabaseCredsCheck) -> Result<(), String> {
     let path = format!("{}/creds/{}", c.mount, c.role);
-    let body = ctx.vault.read(&path).await.map_err(|e| {
-        format!(
-            "reading {path} failed, so Vault cannot log in to the database with the credentials it holds: {}",
-            vault_reason(&e)
-        )
-    })?;
-    let body = body.ok_or_else(|| format!("{path}: role not found"))?;
+    let body = match ctx.vault.read(&path).await {
+        Ok(body) => body.ok_or_else(|| format!("{path}: role not found"))?,
+        Err(e) => {
+            let connection = connection_of(ctx, c).await;
+            return Err(format!(
+                "Vault cannot issue credentials from {connection}, so it cannot log in to the database with \
+                 the password it holds ({}); if the password changed at its source, set `sync: always` on \
+                 that connection",
+                vault_reason(&e)
+            ));
+        }
+    };
     if let Some(data) = body.get("data") {
         secret::register_json(data);
     }
@@ -127,6 +132,24 @@ async fn database_creds(ctx: &Context, c: &DatabaseCredsCheck) -> Result<(), Str
             })?;
     }
     Ok(())
+}
+
+/// `connection <mount>/config/<db_name>` of the role, for failure messages.
+async fn connection_of(ctx: &Context, c: &DatabaseCredsCheck) -> String {
+    let role = ctx
+        .vault
+        .read(&format!("{}/roles/{}", c.mount, c.role))
+        .await
+        .ok()
+        .flatten();
+    match role
+        .as_ref()
+        .and_then(|r| r.pointer("/data/db_name"))
+        .and_then(Json::as_str)
+    {
+        Some(db) => format!("connection {}/config/{db}", c.mount),
+        None => format!("the connection of role {}", c.role),
+    }
 }
 
 async fn value(ctx: &Context, field: &str, value: &Option<Json>) -> Result<String, String> {

@@ -55,6 +55,7 @@ pub fn load(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
         });
     }
     let mut root = merged.ok_or(PlanError::NoFiles)?;
+    interpolate_tree(&mut root)?;
     let mut path = Vec::new();
     prepare(&mut root, &mut path)?;
     let plan = typed(&root)?;
@@ -116,8 +117,21 @@ fn merge(base: Node, overlay: Node) -> Node {
     }
 }
 
-/// Expands `${VAR}`, checks `env`/`file` sources exist and makes `file` paths
-/// absolute relative to the file that declared them.
+/// Expands `${VAR}` in every string, source arguments included.
+fn interpolate_tree(node: &mut Node) -> Result<(), PlanError> {
+    match &mut node.value {
+        Value::Str(s) => *s = interpolate(s, &node.loc)?,
+        Value::Seq(items) => items.iter_mut().try_for_each(interpolate_tree)?,
+        Value::Map(entries) => entries
+            .iter_mut()
+            .try_for_each(|(_, value)| interpolate_tree(value))?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Checks that `env`/`file` sources exist and makes `file` paths absolute
+/// relative to the file that declared them.
 fn prepare(node: &mut Node, path: &mut Vec<String>) -> Result<(), PlanError> {
     let json = node.to_json();
     match source_of(&json) {
@@ -157,7 +171,6 @@ fn prepare(node: &mut Node, path: &mut Vec<String>) -> Result<(), PlanError> {
         Ok(None) => {}
     }
     match &mut node.value {
-        Value::Str(s) => *s = interpolate(s, &node.loc)?,
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 path.push(i.to_string());

@@ -161,9 +161,10 @@ pub async fn resolve_fields(
 ) -> Result<BTreeMap<String, Planned>, SourceError> {
     let mut out = BTreeMap::new();
     for (name, value) in fields {
-        crate::sources::resolve::register_secret_named(name, value);
         let planned = ctx.resolver.resolve(value).await?;
-        if planned.sensitive {
+        // Source values and literal secrets (an inline password) are masked in
+        // all output from now on, including Vault's error messages.
+        if planned.sensitive || crate::secret::is_secret_name(name) {
             crate::secret::register_json(&planned.value);
         }
         out.insert(name.clone(), planned);

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 use super::kubernetes::{KubeError, KubeSecrets};
 use super::{source_of, Source};
 use crate::resources::compare::Planned;
-use crate::secret::{self, Secret};
+use crate::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -81,13 +81,5 @@ impl Resolver {
                 other => other.clone(),
             })
         })
-    }
-}
-
-/// Registers literal values of secret-named fields with the scrubber, so an
-/// inline password in a plan is masked in Vault's error messages too.
-pub fn register_secret_named(name: &str, value: &Json) {
-    if secret::is_secret_name(name) {
-        secret::register_json(value);
     }
 }

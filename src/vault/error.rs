@@ -39,7 +39,9 @@ impl VaultError {
         let message = if errors.is_empty() {
             default_reason(code).to_owned()
         } else {
-            crate::secret::scrub(&errors.join("; "))
+            // Vault nests multi-line "1 error occurred:\n\t* ..." texts: one line reads better.
+            let joined = errors.join("; ");
+            crate::secret::scrub(&joined.split_whitespace().collect::<Vec<_>>().join(" "))
         };
         VaultError::Status {
             method: method.as_str(),

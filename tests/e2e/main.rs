@@ -6,4 +6,5 @@
 mod support;
 
 mod common;
+mod database;
 mod engine;
