@@ -13,7 +13,8 @@ use crate::resources::Context;
 use crate::secret::Secret;
 use crate::settings::{Settings, SettingsError};
 use crate::sources::resolve::Resolver;
-use crate::vault::{health, Connection, RetryPolicy, Vault, VaultError};
+use crate::vault::login::{Credential, Login, LoginError};
+use crate::vault::{health, Connection, Method, RetryPolicy, Vault, VaultError};
 use crate::verify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,10 @@ pub enum RunError {
     TokenFile { path: String, reason: String },
     #[error(transparent)]
     Vault(#[from] VaultError),
+    #[error(transparent)]
+    Login(#[from] LoginError),
+    #[error("no Vault token: set VAULT_TOKEN or VAULT_CONVERGE_TOKEN_FILE, or log in with VAULT_CONVERGE_AUTH_METHOD=kubernetes|approle")]
+    NoToken,
     #[error("refusing to write: the Vault token is not the one the plan expects ({0}); use the job's own token or update vault.expect_token")]
     TokenDrift(String),
 }
@@ -93,12 +98,45 @@ pub async fn run(
         });
     }
 
-    let vault = Vault::connect(&connection(settings)?)?;
-    health::wait_ready(&vault, settings.wait_timeout()?).await?;
-    if let Some(expected) = &loaded.plan.vault.expect_token {
-        check_token(&vault, expected).await?;
-    }
+    let unauthenticated = Vault::connect(&connection(settings)?)?;
+    health::wait_ready(&unauthenticated, settings.wait_timeout()?).await?;
+    // The token is read only now: a mounted token file may appear while we wait.
+    let (token, owned_token) = match login_of(settings).token(&unauthenticated).await? {
+        Some(token) => (token, true),
+        None => (configured_token(settings)?, false),
+    };
+    let vault = unauthenticated.with_token(token)?;
     let ctx = Context::new(vault, Resolver::default());
+    let result = converge_and_verify(&ctx, &loaded, &stages, command, settings, report).await;
+    if owned_token {
+        // The token from our login must not outlive the run, whatever happened.
+        match ctx
+            .vault
+            .request_uncounted(Method::Post, "auth/token/revoke-self", None)
+            .await
+        {
+            Ok(_) => tracing::info!("revoked the login token"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not revoke the login token; it expires with its TTL")
+            }
+        }
+    }
+    let mut outcome = result?;
+    outcome.report.timings.total_ms = started.elapsed().as_millis() as u64;
+    Ok(outcome)
+}
+
+async fn converge_and_verify(
+    ctx: &Context,
+    loaded: &LoadedPlan,
+    stages: &[engine::Stage],
+    command: Command,
+    settings: &Settings,
+    mut report: Report,
+) -> Result<Outcome, RunError> {
+    if let Some(expected) = &loaded.plan.vault.expect_token {
+        check_token(&ctx.vault, expected).await?;
+    }
     let concurrency = settings.concurrency;
 
     let mut status = Status::Clean;
@@ -108,7 +146,7 @@ pub async fn run(
         } else {
             Mode::Apply
         };
-        let (objects, timings) = engine::converge(&ctx, &stages, mode, concurrency).await;
+        let (objects, timings) = engine::converge(ctx, stages, mode, concurrency).await;
         report.objects = objects;
         report.timings.stages = timings;
         report.summarize();
@@ -126,7 +164,7 @@ pub async fn run(
     report.requests = ctx.vault.counts();
     if verify_now {
         let verify_started = Instant::now();
-        report.verify = verify::run_checks(&ctx, &loaded, concurrency).await;
+        report.verify = verify::run_checks(ctx, loaded, concurrency).await;
         report.timings.verify_ms = verify_started.elapsed().as_millis() as u64;
         report.summarize();
         if report.summary.verify_failed > 0 {
@@ -134,25 +172,57 @@ pub async fn run(
         }
     }
     report.verify_requests = ctx.vault.counts().since(report.requests);
-    report.timings.total_ms = started.elapsed().as_millis() as u64;
     Ok(Outcome { status, report })
 }
 
-fn connection(settings: &Settings) -> Result<Connection, RunError> {
-    let token = match (&settings.token, &settings.token_file) {
-        (Some(token), _) => Some(Secret::new(token.trim())),
+fn login_of(settings: &Settings) -> Login {
+    let mount = |default: &str| {
+        settings
+            .auth_mount
+            .clone()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let credential =
+        |value: &Option<String>, file: &Option<PathBuf>, name: &'static str| match (value, file) {
+            (Some(v), _) => Credential::Value(Secret::new(v.trim())),
+            (None, Some(path)) => Credential::File(path.clone()),
+            (None, None) => Credential::Missing(name),
+        };
+    match settings.auth_method.as_str() {
+        "kubernetes" => Login::Kubernetes {
+            mount: mount("kubernetes"),
+            role: settings.auth_role.clone().unwrap_or_default(),
+            jwt_path: settings.jwt_path.clone(),
+        },
+        "approle" => Login::AppRole {
+            mount: mount("approle"),
+            role_id: credential(&settings.role_id, &settings.role_id_file, "ROLE_ID"),
+            secret_id: credential(&settings.secret_id, &settings.secret_id_file, "SECRET_ID"),
+        },
+        _ => Login::Token,
+    }
+}
+
+/// VAULT_TOKEN, or the token file.
+fn configured_token(settings: &Settings) -> Result<Secret, RunError> {
+    match (&settings.token, &settings.token_file) {
+        (Some(token), _) => Ok(Secret::new(token.trim())),
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path).map_err(|e| RunError::TokenFile {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
-            Some(Secret::new(text.trim()))
+            Ok(Secret::new(text.trim()))
         }
-        (None, None) => None,
-    };
+        (None, None) => Err(RunError::NoToken),
+    }
+}
+
+/// How to reach Vault, without a token yet.
+fn connection(settings: &Settings) -> Result<Connection, RunError> {
     Ok(Connection {
         addr: settings.addr.clone(),
-        token,
+        token: None,
         ca_cert: settings.cacert.clone(),
         skip_verify: settings.skip_verify,
         namespace: settings.namespace.clone(),

@@ -1,5 +1,6 @@
 //! vault-converge: make a Vault or OpenBao server match a YAML plan, then verify it works.
 
+pub mod access;
 pub mod app;
 pub mod engine;
 pub mod plan;

@@ -76,6 +76,19 @@ enum Sub {
     },
     /// Run only the plan's verify checks.
     Verify(PlanFiles),
+    /// Print the minimal Vault policy (HCL) the job's own token needs for this plan.
+    Policy(PlanFiles),
+    /// Print Kubernetes Role + RoleBinding YAML granting `get` on exactly the secrets the plan reads.
+    Rbac {
+        #[command(flatten)]
+        plan: PlanFiles,
+        /// Namespace of the job's service account.
+        #[arg(long)]
+        namespace: String,
+        /// The job's service account.
+        #[arg(long)]
+        service_account: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -105,6 +118,16 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
 
     let (command, files, detailed) = match cli.command {
+        Sub::Policy(p) => return print_access(&p.files, vault_converge::access::policy_hcl),
+        Sub::Rbac {
+            plan,
+            namespace,
+            service_account,
+        } => {
+            return print_access(&plan.files, |p| {
+                vault_converge::access::rbac_yaml(p, &namespace, &service_account)
+            })
+        }
         Sub::Validate(p) => (Command::Validate, p.files, false),
         Sub::Plan {
             plan,
@@ -125,8 +148,12 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = match &e {
                 RunError::Plan(PlanError::Unsafe { .. }) | RunError::TokenDrift(_) => EXIT_REFUSED,
-                RunError::Plan(_) | RunError::Settings(SettingsError::Invalid(_)) => EXIT_INVALID,
-                RunError::TokenFile { .. } | RunError::Vault(_) => EXIT_RUNTIME,
+                RunError::Plan(_)
+                | RunError::Settings(SettingsError::Invalid(_))
+                | RunError::NoToken => EXIT_INVALID,
+                RunError::TokenFile { .. } | RunError::Vault(_) | RunError::Login(_) => {
+                    EXIT_RUNTIME
+                }
             };
             return fail(Some(&settings), code, &e.to_string());
         }
@@ -204,6 +231,26 @@ fn main() -> ExitCode {
                     report.verify.len()
                 ),
             )
+        }
+    }
+}
+
+/// `policy` and `rbac`: derived from the plan alone, no network.
+fn print_access(
+    files: &[PathBuf],
+    render: impl Fn(&vault_converge::plan::Plan) -> String,
+) -> ExitCode {
+    match app::load_plan(files) {
+        Ok(loaded) => {
+            let _ = std::io::stdout().write_all(render(&loaded.plan).as_bytes());
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            let code = match e {
+                PlanError::Unsafe { .. } => EXIT_REFUSED,
+                _ => EXIT_INVALID,
+            };
+            fail(None, code, &e.to_string())
         }
     }
 }

@@ -34,6 +34,24 @@ pub struct Settings {
     pub output: String,
     #[serde(default)]
     pub termination_log: Option<PathBuf>,
+    /// How the job gets its token: token (VAULT_TOKEN or token_file), kubernetes or approle.
+    pub auth_method: String,
+    /// Where that auth method is mounted (default: its type).
+    #[serde(default)]
+    pub auth_mount: Option<String>,
+    /// The Vault role to log in as (kubernetes).
+    #[serde(default)]
+    pub auth_role: Option<String>,
+    /// The service-account token presented at kubernetes login.
+    pub jwt_path: PathBuf,
+    #[serde(default)]
+    pub role_id: Option<String>,
+    #[serde(default)]
+    pub role_id_file: Option<PathBuf>,
+    #[serde(default)]
+    pub secret_id: Option<String>,
+    #[serde(default)]
+    pub secret_id_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -52,6 +70,14 @@ impl Default for Settings {
             log_level: "info".into(),
             output: "text".into(),
             termination_log: None,
+            auth_method: "token".into(),
+            auth_mount: None,
+            auth_role: None,
+            jwt_path: PathBuf::from("/var/run/secrets/kubernetes.io/serviceaccount/token"),
+            role_id: None,
+            role_id_file: None,
+            secret_id: None,
+            secret_id_file: None,
         }
     }
 }
@@ -107,6 +133,17 @@ impl Settings {
         if self.concurrency == 0 {
             return Err(SettingsError::Invalid(
                 "concurrency must be at least 1".into(),
+            ));
+        }
+        if !["token", "kubernetes", "approle"].contains(&self.auth_method.as_str()) {
+            return Err(SettingsError::Invalid(format!(
+                "auth_method must be token, kubernetes or approle, not `{}`",
+                self.auth_method
+            )));
+        }
+        if self.auth_method == "kubernetes" && self.auth_role.is_none() {
+            return Err(SettingsError::Invalid(
+                "auth_method kubernetes needs a role: set VAULT_CONVERGE_AUTH_ROLE".into(),
             ));
         }
         if !["text", "json"].contains(&self.output.as_str()) {

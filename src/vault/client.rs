@@ -70,6 +70,7 @@ struct Counters {
 
 pub struct Vault {
     client: VaultClient,
+    conn: Connection,
     addr: String,
     retry: RetryPolicy,
     counters: Counters,
@@ -98,9 +99,18 @@ impl Vault {
         let client = VaultClient::new(settings).map_err(|e| VaultError::Client(e.to_string()))?;
         Ok(Vault {
             client,
+            conn: conn.clone(),
             addr: conn.addr.clone(),
             retry: conn.retry,
             counters: Counters::default(),
+        })
+    }
+
+    /// The same connection settings with another token (after a login).
+    pub fn with_token(&self, token: Secret) -> Result<Vault, VaultError> {
+        Vault::connect(&Connection {
+            token: Some(token),
+            ..self.conn.clone()
         })
     }
 
@@ -155,6 +165,16 @@ impl Vault {
         Ok(())
     }
 
+    /// A retried request left out of the object counts (login, token revocation).
+    pub async fn request_uncounted(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Json>,
+    ) -> Result<Answer, VaultError> {
+        self.send_with_retry(method, path, None, body).await
+    }
+
     /// Sends one request, retrying connection errors, 429, 412 and 5xx with
     /// jittered exponential backoff (standbys and failovers answer those briefly).
     pub async fn request(
@@ -170,6 +190,16 @@ impl Vault {
             Method::Post | Method::Delete => &self.counters.writes,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        self.send_with_retry(method, path, query, body).await
+    }
+
+    async fn send_with_retry(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: Option<&Json>,
+    ) -> Result<Answer, VaultError> {
         let body_bytes = body.map(|b| serde_json::to_vec(b).expect("JSON values serialize"));
         let mut attempt = 0;
         loop {

@@ -4,6 +4,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod health;
+pub mod login;
 
 pub use client::{Connection, RequestCounts, RetryPolicy, Vault};
 pub use endpoint::Method;

@@ -199,13 +199,23 @@ impl Bao {
     /// root token works. Retries on a new port (up to 5 times) when the
     /// process exits early, e.g. because another process took the port.
     pub fn start_dev() -> Bao {
+        Bao::start_dev_at(None)
+    }
+
+    /// Like [`Bao::start_dev`] on a port chosen by the caller (who may
+    /// already be waiting for a server there).
+    pub fn start_dev_on(port: u16) -> Bao {
+        Bao::start_dev_at(Some(port))
+    }
+
+    fn start_dev_at(fixed_port: Option<u16>) -> Bao {
         let tmp = tempdir("bao-dev-");
         let home = tmp.path().to_path_buf();
         let token = format!("root-{}", random_hex(16));
         let (child, port, log_path) = launch(
             "bao dev server",
             &home,
-            None,
+            fixed_port,
             1,
             &mut |port, log| {
                 let mut cmd = bao_command(&home, log);

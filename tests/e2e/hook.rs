@@ -1,0 +1,311 @@
+//! Running as a Kubernetes hook: logging in with a service-account JWT,
+//! revoking the login token, the minimal policy and RBAC, the token drift
+//! guard and waiting for Vault to become ready.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::support::bao::Bao;
+use crate::support::cli::{self, assert_no_secrets};
+use crate::support::kube_api::KubeApi;
+use crate::support::ports::free_port_pair;
+
+const PLAN: &str = r#"
+version: 1
+mounts:
+  app: { type: kv, options: { version: "2" } }
+  transit: { type: transit }
+auth:
+  ci:
+    type: approle
+    roles:
+      deployer: { token_policies: [deployer], token_ttl: 20m }
+policies:
+  deployer: 'path "app/data/deploy/*" { capabilities = ["read"] }'
+kv:
+  app:
+    deploy/settings: { mode: merge, data: { REGION: eu-west-1 } }
+writes:
+  - path: transit/keys/deploy
+    data: { type: aes256-gcm96 }
+verify:
+  - kv_keys: { mount: app, path: deploy/settings, keys: [REGION] }
+  - capabilities: { policy: deployer, path: app/data/deploy/x, expect: [read] }
+"#;
+
+fn accessors(bao: &Bao) -> Vec<Value> {
+    let (code, body) = bao.api("LIST", "auth/token/accessors", None);
+    assert_eq!(code, 200, "{body}");
+    body["data"]["keys"].as_array().unwrap().clone()
+}
+
+/// Kubernetes auth at `auth/kubernetes` trusting the stand-in, with a role for the job.
+fn trust_job_service_account(bao: &Bao, kube: &KubeApi, policy: &str) {
+    bao.write("sys/auth/kubernetes", &json!({"type": "kubernetes"}));
+    bao.write("auth/kubernetes/config", &kube.openbao_auth_config());
+    bao.write(
+        "auth/kubernetes/role/vault-converge",
+        &json!({"bound_service_account_names": ["vault-converge"],
+                "bound_service_account_namespaces": ["vault-converge"],
+                "token_policies": [policy], "token_ttl": "10m"}),
+    );
+}
+
+#[test]
+fn kubernetes_login_with_the_minimal_policy_applies_and_revokes_its_token() {
+    let bao = Bao::start_dev();
+    let kube = KubeApi::start();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let p = plan.to_str().unwrap();
+
+    let policy = cli::run(&["policy", "-f", p], &[]);
+    policy.assert_success();
+    assert!(
+        policy.stdout.contains("path \"sys/auth/ci\""),
+        "{}",
+        policy.stdout
+    );
+    bao.write(
+        "sys/policies/acl/vault-converge",
+        &json!({"policy": policy.stdout}),
+    );
+    trust_job_service_account(&bao, &kube, "vault-converge");
+    let jwt = kube.issue_service_account_jwt("vault-converge", "vault-converge");
+    let jwt_file = dir.path().join("token");
+    std::fs::write(&jwt_file, &jwt).unwrap();
+
+    let before = accessors(&bao);
+    let login_env = [
+        ("VAULT_ADDR", bao.addr.as_str()),
+        ("VAULT_CONVERGE_AUTH_METHOD", "kubernetes"),
+        ("VAULT_CONVERGE_AUTH_ROLE", "vault-converge"),
+        ("VAULT_CONVERGE_JWT_PATH", jwt_file.to_str().unwrap()),
+        ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+    ];
+    let out = cli::run(&["apply", "-f", p, "--log-level", "debug"], &login_env);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("verify: 2 passed, 0 failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("revoked the login token"),
+        "{}",
+        out.stderr
+    );
+    assert_no_secrets(&out, &[&jwt, &bao.root_token]);
+    assert_eq!(
+        accessors(&bao).len(),
+        before.len(),
+        "the login token (and the verify tokens) were revoked"
+    );
+    assert!(kube.requests().iter().any(|r| r.contains("tokenreviews")));
+
+    // The rerun with the same minimal policy changes nothing.
+    let out = cli::run(&["apply", "-f", p], &login_env);
+    out.assert_success();
+    assert!(out.stdout.contains("0 changes"), "{}", out.stdout);
+
+    // A token without that policy cannot converge the plan.
+    let fresh = Bao::start_dev();
+    fresh.write(
+        "sys/policies/acl/nothing",
+        &json!({"policy": "path \"sys/health\" { capabilities = [\"read\"] }"}),
+    );
+    let weak = fresh.write("auth/token/create", &json!({"policies": ["nothing"]}));
+    let weak = weak["auth"]["client_token"].as_str().unwrap();
+    let out = cli::run(
+        &["apply", "-f", p],
+        &[("VAULT_ADDR", &fresh.addr), ("VAULT_TOKEN", weak)],
+    );
+    out.assert_code(1);
+    assert!(out.stdout.contains("permission denied"), "{}", out.stdout);
+}
+
+#[test]
+fn a_failed_login_exits_1_and_says_why() {
+    let bao = Bao::start_dev();
+    let kube = KubeApi::start();
+    trust_job_service_account(&bao, &kube, "default");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let jwt_file = dir.path().join("token");
+    let jwt = kube.issue_service_account_jwt("other-namespace", "vault-converge");
+    std::fs::write(&jwt_file, &jwt).unwrap();
+    let out = cli::run(
+        &["plan", "-f", plan.to_str().unwrap()],
+        &[
+            ("VAULT_ADDR", bao.addr.as_str()),
+            ("VAULT_CONVERGE_AUTH_METHOD", "kubernetes"),
+            ("VAULT_CONVERGE_AUTH_ROLE", "vault-converge"),
+            ("VAULT_CONVERGE_JWT_PATH", jwt_file.to_str().unwrap()),
+        ],
+    );
+    out.assert_code(1);
+    let last = out.stderr.lines().last().unwrap();
+    assert!(
+        last.contains("login failed") && last.contains("auth/kubernetes/login"),
+        "{last}"
+    );
+    assert_no_secrets(&out, &[&jwt]);
+}
+
+#[test]
+fn approle_login_works_and_its_token_is_revoked() {
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let policy = cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
+    bao.write(
+        "sys/policies/acl/vault-converge",
+        &json!({"policy": policy.stdout}),
+    );
+    bao.write("sys/auth/approle", &json!({"type": "approle"}));
+    bao.write(
+        "auth/approle/role/job",
+        &json!({"token_policies": ["vault-converge"]}),
+    );
+    let role_id = bao.read("auth/approle/role/job/role-id").unwrap()["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret_id = bao.write("auth/approle/role/job/secret-id", &json!({}))["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret_file = dir.path().join("secret-id");
+    std::fs::write(&secret_file, &secret_id).unwrap();
+    let before = accessors(&bao).len();
+    let out = cli::run(
+        &["apply", "-f", plan.to_str().unwrap()],
+        &[
+            ("VAULT_ADDR", bao.addr.as_str()),
+            ("VAULT_CONVERGE_AUTH_METHOD", "approle"),
+            ("VAULT_CONVERGE_ROLE_ID", role_id.as_str()),
+            (
+                "VAULT_CONVERGE_SECRET_ID_FILE",
+                secret_file.to_str().unwrap(),
+            ),
+        ],
+    );
+    out.assert_success();
+    assert_no_secrets(&out, &[&secret_id]);
+    assert_eq!(accessors(&bao).len(), before);
+}
+
+#[test]
+fn token_drift_guard_refuses_before_any_write() {
+    let bao = Bao::start_dev();
+    bao.write("sys/policies/acl/someone-else", &json!({"policy": "path \"*\" { capabilities = [\"sudo\", \"read\", \"create\", \"update\", \"list\"] }"}));
+    let other = bao.write(
+        "auth/token/create",
+        &json!({"policies": ["someone-else"], "display_name": "alice"}),
+    );
+    let other = other["auth"]["client_token"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let guarded = PLAN.replace(
+        "version: 1\n",
+        "version: 1\nvault:\n  expect_token: { display_name: token-vault-converge, policies: [vault-converge] }\n",
+    );
+    let plan = plan_file(dir.path(), "plan.yaml", &guarded);
+    let snapshot = |bao: &Bao| {
+        (
+            bao.read("sys/mounts").unwrap()["data"].clone(),
+            bao.read("sys/auth").unwrap()["data"].clone(),
+            bao.api("LIST", "sys/policies/acl", None).1["data"].clone(),
+        )
+    };
+    let before = snapshot(&bao);
+    let out = cli::run(
+        &["apply", "-f", plan.to_str().unwrap()],
+        &[("VAULT_ADDR", &bao.addr), ("VAULT_TOKEN", other)],
+    );
+    out.assert_code(5);
+    let last = out.stderr.lines().last().unwrap();
+    assert!(last.contains("display name is `token-alice`"), "{last}");
+    assert!(
+        last.contains("policies are [someone-else], expected [vault-converge]"),
+        "{last}"
+    );
+    assert_no_secrets(&out, &[other]);
+    assert_eq!(snapshot(&bao), before, "nothing was written");
+}
+
+#[test]
+fn waits_for_vault_to_come_up_then_applies() {
+    let port = free_port_pair();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let addr = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let runner = {
+        let (addr, plan) = (addr.clone(), plan.clone());
+        std::thread::spawn(move || {
+            // The dev server's token is random: the job gets it from a file written once it is up.
+            let token_file = plan.with_file_name("token");
+            cli::run(
+                &[
+                    "apply",
+                    "-f",
+                    plan.to_str().unwrap(),
+                    "--wait-timeout",
+                    "60s",
+                ],
+                &[
+                    ("VAULT_ADDR", addr.as_str()),
+                    ("VAULT_CONVERGE_TOKEN_FILE", token_file.to_str().unwrap()),
+                ],
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let bao = Bao::start_dev_on(port);
+    std::fs::write(dir.path().join("token"), &bao.root_token).unwrap();
+    let out = runner.join().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    out.assert_success();
+    assert!(out.stderr.contains("waiting for Vault"), "{}", out.stderr);
+    assert!(out.stderr.contains("not reachable"), "{}", out.stderr);
+}
+
+#[test]
+fn a_sealed_server_times_out_with_the_reason() {
+    let bao = Bao::start_file_storage();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let env = [("VAULT_ADDR", bao.addr.as_str()), ("VAULT_TOKEN", "unused")];
+    let out = cli::run(
+        &["plan", "-f", plan.to_str().unwrap(), "--wait-timeout", "2s"],
+        &env,
+    );
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .lines()
+            .last()
+            .unwrap()
+            .contains("not initialized"),
+        "{}",
+        out.stderr
+    );
+
+    let (code, init) = bao.api(
+        "POST",
+        "sys/init",
+        Some(&json!({"secret_shares": 1, "secret_threshold": 1})),
+    );
+    assert_eq!(code, 200, "{init}");
+    // Initialized, and sealed until someone unseals it.
+    let out = cli::run(
+        &["plan", "-f", plan.to_str().unwrap(), "--wait-timeout", "2s"],
+        &env,
+    );
+    out.assert_code(1);
+    let last = out.stderr.lines().last().unwrap();
+    assert!(last.contains("not ready within 2s: sealed"), "{last}");
+    assert!(last.contains("unsealed"), "says what to do: {last}");
+}
