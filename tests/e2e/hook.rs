@@ -309,3 +309,54 @@ fn a_sealed_server_times_out_with_the_reason() {
     assert!(last.contains("not ready within 2s: sealed"), "{last}");
     assert!(last.contains("unsealed"), "says what to do: {last}");
 }
+
+#[test]
+fn requests_answered_503_are_retried() {
+    let bao = Bao::start_dev();
+    // Health polls pass through the same proxy: 5 failures span readiness and requests.
+    let proxy = crate::support::flaky_proxy::FlakyProxy::start(bao.port, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let out = cli::run(
+        &[
+            "apply",
+            "-f",
+            plan.to_str().unwrap(),
+            "--log-level",
+            "debug",
+        ],
+        &[
+            ("VAULT_ADDR", &proxy.addr),
+            ("VAULT_TOKEN", &bao.root_token),
+        ],
+    );
+    out.assert_success();
+    assert!(proxy.requests() > 5);
+    assert!(bao.read("sys/policies/acl/deployer").is_some());
+}
+
+#[test]
+fn a_server_answering_503_to_everything_fails_within_the_wait_budget() {
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    // Healthy for the readiness check, then 503 for everything.
+    let (code, _) = bao.api("GET", "sys/health", None);
+    assert_eq!(code, 200);
+    let proxy = crate::support::flaky_proxy::FlakyProxy::start(bao.port, usize::MAX);
+    let started = Instant::now();
+    let out = cli::run(
+        &["plan", "-f", plan.to_str().unwrap(), "--wait-timeout", "1s"],
+        &[
+            ("VAULT_ADDR", &proxy.addr),
+            ("VAULT_TOKEN", &bao.root_token),
+        ],
+    );
+    out.assert_code(1);
+    assert!(started.elapsed() < Duration::from_secs(30), "bounded");
+    assert!(
+        out.stderr.lines().last().unwrap().contains("503"),
+        "{}",
+        out.stderr
+    );
+}

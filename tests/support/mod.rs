@@ -11,6 +11,7 @@
 
 pub mod bao;
 pub mod cli;
+pub mod flaky_proxy;
 pub mod ports;
 pub mod postgres;
 pub mod redis;
