@@ -203,6 +203,18 @@ fn login_of(settings: &Settings) -> Login {
     }
 }
 
+/// `bootstrap`: no plan and no token, just the server and the cluster.
+pub async fn bootstrap(
+    settings: &Settings,
+    options: &crate::bootstrap::Options,
+) -> Result<crate::bootstrap::Outcome, crate::bootstrap::BootstrapError> {
+    let vault = Vault::connect(
+        &connection(settings)
+            .map_err(|e| crate::bootstrap::BootstrapError::Unexpected(e.to_string()))?,
+    )?;
+    crate::bootstrap::bootstrap(&vault, options).await
+}
+
 /// VAULT_TOKEN, or the token file.
 fn configured_token(settings: &Settings) -> Result<Secret, RunError> {
     match (&settings.token, &settings.token_file) {

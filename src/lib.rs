@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod app;
+pub mod bootstrap;
 pub mod engine;
 pub mod plan;
 pub mod resources;

@@ -76,6 +76,19 @@ enum Sub {
     },
     /// Run only the plan's verify checks.
     Verify(PlanFiles),
+    /// Dev/CI clusters only: initialize and unseal a fresh server, keeping its
+    /// unseal key and root token in a Kubernetes secret.
+    Bootstrap {
+        /// Confirm this is a dev or CI cluster (required).
+        #[arg(long)]
+        dev: bool,
+        /// Namespace of the secret that holds the keys.
+        #[arg(long, default_value = "vault")]
+        secret_namespace: String,
+        /// Name of the secret that holds the keys.
+        #[arg(long, default_value = "vault-bootstrap")]
+        secret_name: String,
+    },
     /// Print the minimal Vault policy (HCL) the job's own token needs for this plan.
     Policy(PlanFiles),
     /// Print Kubernetes Role + RoleBinding YAML granting `get` on exactly the secrets the plan reads.
@@ -118,6 +131,21 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
 
     let (command, files, detailed) = match cli.command {
+        Sub::Bootstrap {
+            dev,
+            secret_namespace,
+            secret_name,
+        } => {
+            let options = vault_converge::bootstrap::Options {
+                dev,
+                namespace: secret_namespace,
+                name: secret_name,
+                wait_timeout: settings
+                    .wait_timeout()
+                    .unwrap_or(std::time::Duration::from_secs(60)),
+            };
+            return run_bootstrap(&settings, &options);
+        }
         Sub::Policy(p) => return print_access(&p.files, vault_converge::access::policy_hcl),
         Sub::Rbac {
             plan,
@@ -231,6 +259,35 @@ fn main() -> ExitCode {
                     report.verify.len()
                 ),
             )
+        }
+    }
+}
+
+fn run_bootstrap(settings: &Settings, options: &vault_converge::bootstrap::Options) -> ExitCode {
+    use vault_converge::bootstrap::{BootstrapError, Outcome};
+    let result = match runtime() {
+        Ok(rt) => rt.block_on(app::bootstrap(settings, options)),
+        Err(e) => return fail(Some(settings), EXIT_RUNTIME, &format!("{e:#}")),
+    };
+    let place = format!("{}/{}", options.namespace, options.name);
+    match result {
+        Ok(outcome) => {
+            let line = match outcome {
+                Outcome::Initialized => format!("initialized and unsealed; unseal key and root token stored in Kubernetes secret {place}"),
+                Outcome::Unsealed => format!("unsealed with the key from Kubernetes secret {place}"),
+                Outcome::AlreadyReady => "already initialized and unsealed: nothing to do".to_owned(),
+            };
+            println!("bootstrap: {line}");
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            let code = match e {
+                BootstrapError::NotDev
+                | BootstrapError::KeysNotHeld { .. }
+                | BootstrapError::StaleSecret { .. } => EXIT_REFUSED,
+                _ => EXIT_RUNTIME,
+            };
+            fail(Some(settings), code, &e.to_string())
         }
     }
 }

@@ -71,7 +71,7 @@ impl KubeSecrets {
             })
     }
 
-    async fn client(&self) -> Result<kube::Client, KubeError> {
+    pub async fn client(&self) -> Result<kube::Client, KubeError> {
         self.client
             .get_or_init(|| async {
                 kube::Client::try_default()

@@ -45,6 +45,25 @@ pub async fn wait_ready(vault: &Vault, timeout: Duration) -> Result<(), VaultErr
     }
 }
 
+/// What `sys/health` says about initialization and sealing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    pub initialized: bool,
+    pub sealed: bool,
+}
+
+/// One unretried health read.
+pub async fn status(vault: &Vault) -> Result<Health, VaultError> {
+    let answer = vault
+        .send_once(Method::Get, "sys/health", Some(HEALTH_QUERY), None)
+        .await?;
+    let flag = |name: &str| answer.body.get(name).and_then(serde_json::Value::as_bool);
+    Ok(Health {
+        initialized: flag("initialized").unwrap_or(false),
+        sealed: flag("sealed").unwrap_or(true),
+    })
+}
+
 fn not_ready_reason(health: &serde_json::Value) -> Option<String> {
     let flag = |name: &str| health.get(name).and_then(serde_json::Value::as_bool);
     if flag("initialized") == Some(false) {

@@ -360,3 +360,76 @@ fn a_server_answering_503_to_everything_fails_within_the_wait_budget() {
         out.stderr
     );
 }
+
+#[test]
+fn bootstrap_dev_initializes_unseals_and_keeps_the_keys_in_a_secret() {
+    let mut bao = Bao::start_file_storage();
+    let kube = KubeApi::start();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = kube.write_kubeconfig(dir.path());
+    let addr = bao.addr.clone();
+    let env = [
+        ("VAULT_ADDR", addr.as_str()),
+        ("KUBECONFIG", kubeconfig.to_str().unwrap()),
+        ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+    ];
+    let out = cli::run(&["bootstrap"], &env);
+    out.assert_code(5);
+    assert!(out.stderr.contains("--dev"), "{}", out.stderr);
+    assert_eq!(
+        bao.health_status(),
+        501,
+        "refused without touching the server"
+    );
+
+    let out = cli::run(&["bootstrap", "--dev", "--secret-namespace", "vault"], &env);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("initialized and unsealed"),
+        "{}",
+        out.stdout
+    );
+    let stored = kube
+        .secret_data("vault", "vault-bootstrap")
+        .expect("keys stored");
+    let (key, root) = (stored["unseal-key"].clone(), stored["root-token"].clone());
+    let (key, root) = (key.as_str(), root.as_str());
+    assert_no_secrets(&out, &[key, root]);
+    let healthy =
+        crate::support::wait_for(Duration::from_secs(20), Duration::from_millis(200), || {
+            (bao.health_status() == 200).then_some(())
+        });
+    assert!(
+        healthy.is_some(),
+        "unsealed and active: {}",
+        bao.health_status()
+    );
+    let (code, _) = bao.api_with_token(root, "GET", "auth/token/lookup-self", None);
+    assert_eq!(code, 200, "the stored root token works");
+
+    let out = cli::run(&["bootstrap", "--dev"], &env);
+    out.assert_success();
+    assert!(out.stdout.contains("nothing to do"), "{}", out.stdout);
+
+    // After a restart the server is sealed again; the stored key unseals it.
+    bao.restart();
+    assert_eq!(bao.health_status(), 503);
+    let out = cli::run(&["bootstrap", "--dev"], &env);
+    out.assert_success();
+    assert!(
+        out.stdout.contains("unsealed with the key"),
+        "{}",
+        out.stdout
+    );
+    assert_no_secrets(&out, &[key, root]);
+
+    // An initialized server whose keys we do not hold is left alone.
+    kube.remove_secret("vault", "vault-bootstrap");
+    let out = cli::run(&["bootstrap", "--dev"], &env);
+    out.assert_code(5);
+    assert!(
+        out.stderr.contains("does not hold its keys"),
+        "{}",
+        out.stderr
+    );
+}

@@ -236,6 +236,22 @@ impl KubeApi {
         }
     }
 
+    /// The decoded data of `namespace/name`, if it exists.
+    pub fn secret_data(&self, namespace: &str, name: &str) -> Option<BTreeMap<String, String>> {
+        let st = self.state();
+        st.secrets
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|s| {
+                s.data
+                    .iter()
+                    .map(|(k, v)| {
+                        let bytes = base64_decode(v).expect("stored base64");
+                        (k.clone(), String::from_utf8(bytes).expect("utf-8 secret"))
+                    })
+                    .collect()
+            })
+    }
+
     /// Delete `namespace/name`; GETs answer 404 afterwards.
     pub fn remove_secret(&self, namespace: &str, name: &str) {
         self.state()
@@ -835,6 +851,9 @@ fn handle(shared: &Shared, req: &Request) -> Response {
                 ),
             }
         }
+        ["api", "v1", "namespaces", ns, "secrets"] if req.method == "POST" => {
+            create_secret(&mut st, ns, req, is_reader, &user)
+        }
         ["api", "v1", "namespaces", ns, "secrets"] => {
             if req.method != "GET" {
                 return method_not_allowed();
@@ -873,6 +892,80 @@ fn handle(shared: &Shared, req: &Request) -> Response {
             token_review(&st, req, &user)
         }
         _ => not_found_path(),
+    }
+}
+
+/// `POST /api/v1/namespaces/{ns}/secrets`: 201 with the stored object, 409
+/// AlreadyExists, 403 for identities other than the reader, 400 for a bad body.
+fn create_secret(
+    st: &mut State,
+    ns: &str,
+    req: &Request,
+    is_reader: bool,
+    user: &IssuedJwt,
+) -> Response {
+    let body: Value = match serde_json::from_slice(&req.body) {
+        Ok(v) => v,
+        Err(e) => return fail(400, "BadRequest", &format!("invalid Secret: {e}"), None),
+    };
+    let Some(name) = body.pointer("/metadata/name").and_then(Value::as_str) else {
+        return fail(
+            422,
+            "Invalid",
+            "Secret \"\" is invalid: metadata.name: Required value",
+            None,
+        );
+    };
+    let key = (ns.to_string(), name.to_string());
+    if !is_reader || st.forbidden.contains(&key) {
+        return fail(
+            403,
+            "Forbidden",
+            &format!(
+                "secrets is forbidden: User \"{}\" cannot create resource \"secrets\" in API group \"\" in the namespace \"{ns}\"",
+                user.username()
+            ),
+            Some(json!({"kind": "secrets"})),
+        );
+    }
+    if st.secrets.contains_key(&key) {
+        return fail(
+            409,
+            "AlreadyExists",
+            &format!("secrets \"{name}\" already exists"),
+            Some(json!({"name": name, "kind": "secrets"})),
+        );
+    }
+    let mut data: BTreeMap<String, String> = body
+        .get("data")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(plain) = body.get("stringData").and_then(Value::as_object) {
+        for (k, v) in plain {
+            if let Some(v) = v.as_str() {
+                data.insert(k.clone(), base64_encode(v.as_bytes()));
+            }
+        }
+    }
+    st.resource_version += 1;
+    let secret = StoredSecret {
+        uid: uuid_v4(),
+        resource_version: st.resource_version,
+        creation_timestamp: rfc3339(now_secs()),
+        data,
+    };
+    let mut obj = secret_json(ns, name, &secret);
+    obj["apiVersion"] = json!("v1");
+    obj["kind"] = json!("Secret");
+    st.secrets.insert(key, secret);
+    Response {
+        code: 201,
+        body: obj,
     }
 }
 
