@@ -67,6 +67,23 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Whether KV v2 secret `path` exists, from the listing of its top-level
+    /// directory: a fixture under an absent directory is absent without a
+    /// request of its own. Under a directory that exists, listing deeper would
+    /// cost as much as reading the secret, so the answer is `None` (read it).
+    pub async fn kv_exists(&self, mount: &str, path: &str) -> Result<Option<bool>, VaultError> {
+        let dir = format!("{mount}/metadata");
+        match path.split_once('/') {
+            None => self.listed(&dir, path).await,
+            Some((top, _)) => match self.listed(&dir, &format!("{top}/")).await? {
+                Some(false) => Ok(Some(false)),
+                _ => Ok(None),
+            },
+        }
+    }
+}
+
 async fn table(vault: &Vault, path: &str) -> Result<Json, VaultError> {
     let body = vault.read(path).await?.unwrap_or(Json::Null);
     // Newer servers nest the table under `data`; older ones also repeat it at the top.

@@ -35,14 +35,6 @@ struct Key {
 }
 
 impl KvResource {
-    /// The metadata directory listed to learn whether the secret exists.
-    fn list_dir(&self) -> (String, String) {
-        match self.path.rsplit_once('/') {
-            Some((dir, leaf)) => (format!("{}/metadata/{dir}", self.mount), leaf.to_owned()),
-            None => (format!("{}/metadata", self.mount), self.path.clone()),
-        }
-    }
-
     async fn check_mount(&self, ctx: &Context) -> Result<(), ObjectError> {
         let table = ctx.mount_table().await?;
         match table_entry(table, &self.mount) {
@@ -121,8 +113,7 @@ impl Resource for KvResource {
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
             self.check_mount(ctx).await?;
-            let (dir, leaf) = self.list_dir();
-            let exists = ctx.listed(&dir, &leaf).await?;
+            let exists = ctx.kv_exists(&self.mount, &self.path).await?;
             let data_path = format!("{}/data/{}", self.mount, self.path);
             let current = match exists {
                 Some(false) => None,
