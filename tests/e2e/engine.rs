@@ -532,3 +532,54 @@ fn every_example_plan_applies_and_reruns_clean() {
         assert_eq!(summary(&rerun, "verify_failed"), 0, "{name}");
     }
 }
+
+/// The benchmark's workload shape: per service a policy, a role and a KV
+/// fixture. Counts, not timings: discovery by LIST means a cold run reads
+/// nothing it is about to create, and a rerun reads each object once and
+/// writes nothing.
+#[test]
+fn request_counts_of_cold_run_and_rerun() {
+    const N: u64 = 25;
+    let mut plan = String::from(
+        "version: 1\nmounts:\n  app: {type: kv, options: {version: \"2\"}}\nauth:\n  kubernetes:\n    type: kubernetes\n    config:\n      kubernetes_host: https://127.0.0.1:6443\n      disable_local_ca_jwt: true\n      kubernetes_ca_cert: |\n",
+    );
+    for line in crate::support::kube_api::CA_CERT_PEM.lines() {
+        plan.push_str(&format!("        {line}\n"));
+    }
+    plan.push_str("    roles:\n");
+    for i in 0..N {
+        plan.push_str(&format!(
+            "      svc-{i}: {{bound_service_account_names: [svc-{i}], bound_service_account_namespaces: [prod], token_policies: [svc-{i}], token_ttl: 1h}}\n"
+        ));
+    }
+    plan.push_str("policies:\n");
+    for i in 0..N {
+        plan.push_str(&format!(
+            "  svc-{i}: 'path \"app/data/svc-{i}/*\" {{ capabilities = [\"read\"] }}'\n"
+        ));
+    }
+    plan.push_str("kv:\n  app:\n");
+    for i in 0..N {
+        plan.push_str(&format!(
+            "    svc-{i}/config: {{mode: overwrite, data: {{username: svc-{i}, api_key: key-{i}, endpoint: https://svc-{i}.internal}}}}\n"
+        ));
+    }
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "workload.yaml", &plan);
+
+    let (out, cold) = apply_json(&bao, &plan, &[]);
+    out.assert_success();
+    assert_eq!(
+        cold["requests"],
+        json!({"reads": 3, "writes": 3 * N + 3, "lists": 3}),
+        "cold: the mount and auth tables and the auth config are the only reads"
+    );
+    let (out, rerun) = apply_json(&bao, &plan, &[]);
+    out.assert_success();
+    assert_eq!(
+        rerun["requests"],
+        json!({"reads": 3 * N + 3, "writes": 0, "lists": 3}),
+        "rerun: every object read once, nothing written"
+    );
+}
