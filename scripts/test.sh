@@ -14,6 +14,9 @@ ensure_cargo_tools
 ensure_bao
 ensure_test_servers
 
+section "Manifests and Dockerfile"
+"$ROOT/scripts/check-manifests.sh"
+
 section "cargo fmt --check"
 cargo fmt --check
 
