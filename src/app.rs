@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use crate::engine::report::PlanSize;
 use crate::engine::{self, Mode, Report};
-use crate::plan::{self, LoadedPlan, PlanError};
+use crate::plan::{self, LoadedPlan, LocalSources, PlanError};
 use crate::resources::Context;
 use crate::secret::Secret;
 use crate::settings::{Settings, SettingsError};
@@ -71,8 +71,10 @@ pub enum RunError {
     TokenDrift(String),
 }
 
-pub fn load_plan(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
-    let loaded = plan::load(files)?;
+/// Loads and checks the plan; `env`/`file` sources must exist only when
+/// they are about to be used.
+pub fn load_plan(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan, PlanError> {
+    let loaded = plan::load_with(files, sources)?;
     plan::validate::validate(&loaded)?;
     Ok(loaded)
 }
@@ -83,7 +85,12 @@ pub async fn run(
     settings: &Settings,
 ) -> Result<Outcome, RunError> {
     let started = Instant::now();
-    let loaded = load_plan(files)?;
+    let sources = if command == Command::Validate {
+        LocalSources::MayBeAbsent
+    } else {
+        LocalSources::MustExist
+    };
+    let loaded = load_plan(files, sources)?;
     let mut report = Report::new(command.name());
     let stages = engine::stages(&loaded);
     if command == Command::Validate {

@@ -128,6 +128,9 @@ fn main() -> ExitCode {
         Err(e) => return fail(None, EXIT_INVALID, &e.to_string()),
     };
     init_logging(&settings.log_level);
+    for name in vault_converge::settings::unknown_variables() {
+        tracing::warn!(variable = %name, "unknown setting ignored (a typo?); see README \"Connecting and logging in\"");
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
 
     let (command, files, detailed) = match cli.command {
@@ -167,8 +170,26 @@ fn main() -> ExitCode {
         Sub::Verify(p) => (Command::Verify, p.files, false),
     };
 
-    let outcome = match runtime().map(|rt| rt.block_on(app::run(command, &files, &settings))) {
-        Ok(outcome) => outcome,
+    let run = |rt: tokio::runtime::Runtime| {
+        rt.block_on(async {
+            tokio::select! {
+                outcome = app::run(command, &files, &settings) => Some(outcome),
+                signal = terminated() => {
+                    tracing::warn!(signal, "stopping");
+                    None
+                }
+            }
+        })
+    };
+    let outcome = match runtime().map(run) {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => {
+            return fail(
+                Some(&settings),
+                EXIT_RUNTIME,
+                "interrupted (SIGTERM or SIGINT) before the run finished: what was written stays written; rerun to converge",
+            )
+        }
         Err(e) => return fail(Some(&settings), EXIT_RUNTIME, &format!("{e:#}")),
     };
     let outcome = match outcome {
@@ -297,7 +318,7 @@ fn print_access(
     files: &[PathBuf],
     render: impl Fn(&vault_converge::plan::Plan) -> String,
 ) -> ExitCode {
-    match app::load_plan(files) {
+    match app::load_plan(files, vault_converge::plan::LocalSources::MayBeAbsent) {
         Ok(loaded) => {
             let _ = std::io::stdout().write_all(render(&loaded.plan).as_bytes());
             ExitCode::from(EXIT_OK)
@@ -309,6 +330,20 @@ fn print_access(
             };
             fail(None, code, &e.to_string())
         }
+    }
+}
+
+/// As PID 1 in a container nothing else handles SIGTERM: without this the
+/// job would hang for the whole grace period when its deadline passes.
+async fn terminated() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
     }
 }
 

@@ -164,6 +164,21 @@ impl Settings {
     }
 }
 
+/// `VAULT_CONVERGE_*` variables that match no setting: most likely typos in
+/// a manifest. Kubernetes service links (`VAULT_CONVERGE_SERVICE_HOST`,
+/// `VAULT_CONVERGE_PORT_...`) are not settings and are not reported.
+pub fn unknown_variables() -> Vec<String> {
+    let known = serde_json::to_value(Settings::default()).expect("settings serialize");
+    std::env::vars()
+        .filter_map(|(name, _)| {
+            let rest = name.strip_prefix("VAULT_CONVERGE_")?.to_ascii_lowercase();
+            let service_link =
+                rest.starts_with("service_") || rest == "port" || rest.starts_with("port_");
+            (!service_link && known.get(&rest).is_none()).then_some(name)
+        })
+        .collect()
+}
+
 fn parse_duration(name: &str, text: &str) -> Result<Duration, SettingsError> {
     duration_secs(text).map(Duration::from_secs).ok_or_else(|| {
         SettingsError::Invalid(format!("{name}: `{text}` is not a duration like 60s or 5m"))

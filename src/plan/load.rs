@@ -39,8 +39,21 @@ impl LoadedPlan {
     }
 }
 
+/// Whether `env`/`file` sources must exist now. They must when the plan is
+/// applied; `validate`, `policy` and `rbac` may run where only the job's pod
+/// has them (a projected token, an injected password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalSources {
+    MustExist,
+    MayBeAbsent,
+}
+
 /// Reads, merges (later files win), interpolates and type-checks the plan files.
 pub fn load(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
+    load_with(files, LocalSources::MustExist)
+}
+
+pub fn load_with(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan, PlanError> {
     let mut merged: Option<Node> = None;
     for path in files {
         let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
@@ -57,7 +70,7 @@ pub fn load(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
     let mut root = merged.ok_or(PlanError::NoFiles)?;
     interpolate_tree(&mut root)?;
     let mut path = Vec::new();
-    prepare(&mut root, &mut path)?;
+    prepare(&mut root, &mut path, sources)?;
     let plan = typed(&root)?;
     Ok(LoadedPlan { plan, root })
 }
@@ -132,11 +145,16 @@ fn interpolate_tree(node: &mut Node) -> Result<(), PlanError> {
 
 /// Checks that `env`/`file` sources exist and makes `file` paths absolute
 /// relative to the file that declared them.
-fn prepare(node: &mut Node, path: &mut Vec<String>) -> Result<(), PlanError> {
+fn prepare(
+    node: &mut Node,
+    path: &mut Vec<String>,
+    sources: LocalSources,
+) -> Result<(), PlanError> {
+    let must_exist = sources == LocalSources::MustExist;
     let json = node.to_json();
     match source_of(&json) {
         Ok(Some(Source::Env(name))) => {
-            if std::env::var_os(&name).is_none() {
+            if must_exist && std::env::var_os(&name).is_none() {
                 return Err(PlanError::MissingEnv {
                     loc: node.loc.clone(),
                     path: path.join("."),
@@ -147,7 +165,7 @@ fn prepare(node: &mut Node, path: &mut Vec<String>) -> Result<(), PlanError> {
         }
         Ok(Some(Source::File(file))) => {
             let absolute = relative_to(&node.loc.file, &file);
-            if let Err(e) = std::fs::metadata(&absolute) {
+            if let (true, Err(e)) = (must_exist, std::fs::metadata(&absolute)) {
                 return Err(PlanError::MissingFile {
                     loc: node.loc.clone(),
                     path: path.join("."),
@@ -174,14 +192,14 @@ fn prepare(node: &mut Node, path: &mut Vec<String>) -> Result<(), PlanError> {
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 path.push(i.to_string());
-                prepare(item, path)?;
+                prepare(item, path, sources)?;
                 path.pop();
             }
         }
         Value::Map(entries) => {
             for (key, value) in entries.iter_mut() {
                 path.push(key.name.clone());
-                prepare(value, path)?;
+                prepare(value, path, sources)?;
                 path.pop();
             }
         }

@@ -7,5 +7,5 @@ pub mod node;
 pub mod validate;
 
 pub use error::PlanError;
-pub use load::{load, LoadedPlan};
+pub use load::{load, load_with, LoadedPlan, LocalSources};
 pub use model::*;

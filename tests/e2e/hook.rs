@@ -433,3 +433,56 @@ fn bootstrap_dev_initializes_unseals_and_keeps_the_keys_in_a_secret() {
         out.stderr
     );
 }
+
+#[test]
+fn sigterm_stops_the_job_at_once_with_a_termination_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let termination_log = dir.path().join("termination-log");
+    let port = crate::support::ports::free_port();
+    let mut child = std::process::Command::new(cli::BIN)
+        .args([
+            "apply",
+            "-f",
+            plan.to_str().unwrap(),
+            "--wait-timeout",
+            "120s",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("VAULT_ADDR", format!("http://127.0.0.1:{port}"))
+        .env("VAULT_TOKEN", "unused")
+        .env("VAULT_CONVERGE_TERMINATION_LOG", &termination_log)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let sent = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert!(sent.elapsed() < Duration::from_secs(5), "stopped promptly");
+    assert_eq!(code, Some(1));
+    let message = std::fs::read_to_string(&termination_log).unwrap();
+    assert!(message.contains("interrupted (SIGTERM"), "{message}");
+}
+
+#[test]
+fn pod_only_sources_pass_validate_but_must_exist_to_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\nkv:\n  app:\n    x: { data: { PASSWORD: { env: VC_E2E_POD_ONLY } } }\nverify:\n  - login: { auth: kubernetes, role: r, jwt: { file: /var/run/secrets/tokens/vc-e2e-absent } }\n",
+    );
+    let p = plan.to_str().unwrap();
+    cli::run(&["validate", "-f", p], &[]).assert_success();
+    cli::run(&["policy", "-f", p], &[]).assert_success();
+    let out = cli::run(&["apply", "-f", p], &[("VAULT_TOKEN", "x")]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("VC_E2E_POD_ONLY"), "{}", out.stderr);
+}
