@@ -105,6 +105,9 @@ pub async fn run(
         });
     }
 
+    if settings.skip_verify {
+        tracing::warn!("TLS certificate verification is off (VAULT_SKIP_VERIFY): use VAULT_CACERT instead outside of tests");
+    }
     let unauthenticated = Vault::connect(&connection(settings)?)?;
     health::wait_ready(&unauthenticated, settings.wait_timeout()?).await?;
     // The token is read only now: a mounted token file may appear while we wait.

@@ -486,3 +486,63 @@ fn pod_only_sources_pass_validate_but_must_exist_to_apply() {
     out.assert_code(2);
     assert!(out.stderr.contains("VC_E2E_POD_ONLY"), "{}", out.stderr);
 }
+
+/// A real TLS listener (`bao server -dev -dev-tls`): its CA is trusted through
+/// VAULT_CACERT, an unknown issuer is refused, and VAULT_SKIP_VERIFY is warned about.
+#[test]
+fn tls_with_a_private_ca() {
+    let port = free_port_pair();
+    let dir = tempfile::tempdir().unwrap();
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = KillOnDrop(
+        std::process::Command::new("bao")
+            .args([
+                "server",
+                "-dev",
+                "-dev-tls",
+                &format!("-dev-tls-cert-dir={}", dir.path().display()),
+                "-dev-root-token-id=tls-root",
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+            ])
+            .env("HOME", dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start bao -dev-tls"),
+    );
+    let ca = dir.path().join("vault-ca.pem");
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let addr = format!("https://127.0.0.1:{port}");
+    let p = plan.to_str().unwrap();
+    let found =
+        crate::support::wait_for(Duration::from_secs(15), Duration::from_millis(100), || {
+            ca.exists().then_some(())
+        });
+    assert!(found.is_some(), "bao -dev-tls wrote no CA");
+    let base = [("VAULT_ADDR", addr.as_str()), ("VAULT_TOKEN", "tls-root")];
+
+    let mut trusted = base.to_vec();
+    trusted.push(("VAULT_CACERT", ca.to_str().unwrap()));
+    let out = cli::run(&["apply", "-f", p, "--wait-timeout", "20s"], &trusted);
+    out.assert_success();
+
+    let out = cli::run(&["plan", "-f", p, "--wait-timeout", "1s"], &base);
+    out.assert_code(1);
+    assert!(out.stderr.contains("UnknownIssuer"), "{}", out.stderr);
+
+    let mut skip = base.to_vec();
+    skip.push(("VAULT_SKIP_VERIFY", "1"));
+    let out = cli::run(&["plan", "-f", p, "--detailed-exitcode"], &skip);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("TLS certificate verification is off"),
+        "{}",
+        out.stderr
+    );
+}
