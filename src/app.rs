@@ -108,8 +108,14 @@ pub async fn run(
     if settings.skip_verify {
         tracing::warn!("TLS certificate verification is off (VAULT_SKIP_VERIFY): use VAULT_CACERT instead outside of tests");
     }
-    let unauthenticated = Vault::connect(&connection(settings)?)?;
-    health::wait_ready(&unauthenticated, settings.wait_timeout()?).await?;
+    let conn = connection(settings)?;
+    // sys/health only answers in the root namespace.
+    let root_namespace = Vault::connect(&Connection {
+        namespace: None,
+        ..conn.clone()
+    })?;
+    health::wait_ready(&root_namespace, settings.wait_timeout()?).await?;
+    let unauthenticated = Vault::connect(&conn)?;
     // The token is read only now: a mounted token file may appear while we wait.
     let (token, owned_token) = match login_of(settings).token(&unauthenticated).await? {
         Some(token) => (token, true),

@@ -546,3 +546,32 @@ fn tls_with_a_private_ca() {
         out.stderr
     );
 }
+
+/// VAULT_NAMESPACE (OpenBao namespaces, Vault Enterprise's): everything lands
+/// in the namespace, nothing in the root; readiness is asked of the root.
+#[test]
+fn namespaces_scope_every_object() {
+    let bao = Bao::start_dev();
+    bao.write("sys/namespaces/team-a", &json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let p = plan.to_str().unwrap();
+    let env = [
+        ("VAULT_ADDR", bao.addr.as_str()),
+        ("VAULT_TOKEN", bao.root_token.as_str()),
+        ("VAULT_NAMESPACE", "team-a"),
+    ];
+    cli::run(&["apply", "-f", p], &env).assert_success();
+    let out = cli::run(&["plan", "-f", p, "--detailed-exitcode"], &env);
+    out.assert_code(0);
+    assert!(
+        bao.read("sys/policies/acl/deployer").is_none(),
+        "not in the root namespace"
+    );
+    let (code, body) = bao.api("LIST", "team-a/sys/policies/acl", None);
+    assert_eq!(code, 200, "{body}");
+    assert!(body["data"]["keys"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("deployer")));
+}
