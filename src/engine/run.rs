@@ -10,6 +10,7 @@ use super::build::Stage;
 use super::report::{ObjectReport, StageTiming};
 use crate::resources::{Action, Context, ObjectError, Resource};
 use crate::secret::scrub;
+use crate::vault::VaultError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -63,27 +64,47 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
         error: None,
         hint: None,
     };
-    let change = match resource.diff(ctx).await {
-        Ok(change) => change,
-        Err(e) => return failed(report, &e),
-    };
-    report.action = change.action;
-    report.changes = change.fields;
-    if mode == Mode::Apply {
-        for request in &change.requests {
-            let sent = ctx
-                .vault
-                .request(request.method, &request.path, None, request.body.as_ref())
-                .await;
-            if let Err(e) = sent {
-                return failed(report, &ObjectError::Vault(e));
-            }
+    // A check-and-set conflict means someone wrote the object between our
+    // read and our write (or a standby answered from stale state): compare
+    // again once, against what is there now.
+    let mut attempts_left = 2;
+    loop {
+        attempts_left -= 1;
+        let change = match resource.diff(ctx).await {
+            Ok(change) => change,
+            Err(e) => return failed(report, &e),
+        };
+        report.action = change.action;
+        report.changes = change.fields;
+        if mode == Mode::Plan {
+            return report;
         }
-        if !change.requests.is_empty() {
-            tracing::debug!(object = %id, action = ?change.action, "written");
+        match send(ctx, &change.requests).await {
+            Ok(()) => {
+                if !change.requests.is_empty() {
+                    tracing::debug!(object = %id, action = ?change.action, "written");
+                }
+                return report;
+            }
+            Err(e) if attempts_left > 0 && is_cas_conflict(&e) => {
+                tracing::info!(object = %id, "changed while being written; comparing again");
+            }
+            Err(e) => return failed(report, &ObjectError::Vault(e)),
         }
     }
-    report
+}
+
+async fn send(ctx: &Context, requests: &[crate::resources::Request]) -> Result<(), VaultError> {
+    for request in requests {
+        ctx.vault
+            .request(request.method, &request.path, None, request.body.as_ref())
+            .await?;
+    }
+    Ok(())
+}
+
+fn is_cas_conflict(error: &VaultError) -> bool {
+    matches!(error, VaultError::Status { code: 400, message, .. } if message.contains("check-and-set"))
 }
 
 fn failed(mut report: ObjectReport, error: &ObjectError) -> ObjectReport {
@@ -106,5 +127,28 @@ fn skipped(resource: &dyn Resource, failed_stage: &str) -> ObjectReport {
         hint: Some(format!(
             "skipped because an object in stage `{failed_stage}` failed"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_check_and_set_mismatches_are_conflicts() {
+        let conflict = VaultError::Status {
+            method: "POST",
+            path: "app/data/x".into(),
+            code: 400,
+            message: "check-and-set parameter did not match the current version".into(),
+        };
+        let other = VaultError::Status {
+            method: "POST",
+            path: "app/data/x".into(),
+            code: 400,
+            message: "invalid field".into(),
+        };
+        assert!(is_cas_conflict(&conflict));
+        assert!(!is_cas_conflict(&other));
     }
 }
