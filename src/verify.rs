@@ -203,7 +203,7 @@ async fn login(ctx: &Context, c: &LoginCheck) -> Result<(), String> {
     };
     let answer = ctx
         .vault
-        .request(Method::Post, &path, None, Some(&body))
+        .request(Method::Post, &path, Some(&body))
         .await
         .map_err(|e| format!("login at {path} failed: {}", vault_reason(&e)))?;
     revoke_login(ctx, &answer.body).await

@@ -4,8 +4,9 @@
 
 use crate::plan::model::{Plan, PolicySource};
 use crate::plan::LoadedPlan;
-use crate::resources::auth::{role_collection, AuthConfigResource, AuthRoleResource};
-use crate::resources::database::{ConnectionResource, DatabaseRoleResource};
+use crate::resources::auth::role_collection;
+use crate::resources::database::ConnectionResource;
+use crate::resources::fields::FieldsResource;
 use crate::resources::kv::KvResource;
 use crate::resources::mount::{MountResource, Table};
 use crate::resources::policy::PolicyResource;
@@ -80,25 +81,25 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
     for (path, a) in &plan.auth {
         let path = trim(path);
         if let Some(fields) = &a.config {
-            config.push(Box::new(AuthConfigResource {
+            config.push(Box::new(FieldsResource {
                 id: id(
                     Kind::AuthConfig,
                     format!("auth/{path}/config"),
                     &["auth", &path, "config"],
                 ),
+                listing: None,
                 fields: fields.clone(),
             }));
         }
         let collection = format!("auth/{path}/{}", role_collection(&a.kind));
         for (name, fields) in &a.roles {
-            config.push(Box::new(AuthRoleResource {
+            config.push(Box::new(FieldsResource {
                 id: id(
                     Kind::AuthRole,
                     format!("{collection}/{name}"),
                     &["auth", &path, "roles", name],
                 ),
-                collection: collection.clone(),
-                name: name.clone(),
+                listing: Some((collection.clone(), name.clone())),
                 fields: fields.clone(),
             }));
         }
@@ -130,14 +131,13 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
         for (segment, key, kind, roles) in collections {
             let collection = format!("{mount}/{segment}");
             for (name, fields) in roles {
-                db_roles.push(Box::new(DatabaseRoleResource {
+                db_roles.push(Box::new(FieldsResource {
                     id: id(
                         kind,
                         format!("{collection}/{name}"),
                         &["databases", &mount, key, name],
                     ),
-                    collection: collection.clone(),
-                    name: name.clone(),
+                    listing: Some((collection.clone(), name.clone())),
                     fields: fields.clone(),
                 }));
             }

@@ -97,7 +97,7 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
 async fn send(ctx: &Context, requests: &[crate::resources::Request]) -> Result<(), VaultError> {
     for request in requests {
         ctx.vault
-            .request(request.method, &request.path, None, request.body.as_ref())
+            .request(request.method, &request.path, request.body.as_ref())
             .await?;
     }
     Ok(())

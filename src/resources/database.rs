@@ -1,5 +1,5 @@
-//! Database secret engine: connections (`<mount>/config/<name>`), roles
-//! (`<mount>/roles/<name>`) and static roles (`<mount>/static-roles/<name>`).
+//! Database secret engine connections (`<mount>/config/<name>`); its roles
+//! and static roles are plain `FieldsResource`s.
 //!
 //! A connection with `sync: always` is written on every run with the current
 //! password from its source (a Helm chart may have regenerated it). With
@@ -12,9 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use super::compare::{self, Planned};
-use super::{
-    converge_fields, resolve_fields, Action, Change, Context, Diff, ObjectId, Request, Resource,
-};
+use super::{resolve_fields, Action, Change, Context, Diff, ObjectId, Request, Resource};
 use crate::plan::model::{Connection, Fields, SyncPolicy};
 use crate::secret::is_secret_name;
 
@@ -147,29 +145,6 @@ impl Resource for ConnectionResource {
                     )],
                 }),
             }
-        })
-    }
-}
-
-/// A dynamic or static database role: plain fields, compared after normalization.
-pub struct DatabaseRoleResource {
-    pub id: ObjectId,
-    /// `<mount>/roles` or `<mount>/static-roles`.
-    pub collection: String,
-    pub name: String,
-    pub fields: Fields,
-}
-
-impl Resource for DatabaseRoleResource {
-    fn id(&self) -> &ObjectId {
-        &self.id
-    }
-
-    fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
-        Box::pin(async move {
-            let fields = resolve_fields(ctx, &self.fields).await?;
-            let exists = ctx.listed(&self.collection, &self.name).await?;
-            converge_fields(ctx, &self.id.path, exists, &fields).await
         })
     }
 }

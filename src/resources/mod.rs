@@ -7,6 +7,7 @@ pub mod auth;
 pub mod compare;
 pub mod context;
 pub mod database;
+pub mod fields;
 pub mod kv;
 pub mod mount;
 pub mod policy;

@@ -128,7 +128,7 @@ impl Vault {
 
     /// Reads `path`; `None` when Vault answers 404.
     pub async fn read(&self, path: &str) -> Result<Option<Json>, VaultError> {
-        match self.request(Method::Get, path, None, None).await {
+        match self.request(Method::Get, path, None).await {
             Ok(answer) => Ok(Some(answer.body)),
             Err(e) if e.code() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -137,7 +137,7 @@ impl Vault {
 
     /// Lists the keys under `path`; empty when Vault answers 404 (nothing there).
     pub async fn list(&self, path: &str) -> Result<Vec<String>, VaultError> {
-        match self.request(Method::List, path, None, None).await {
+        match self.request(Method::List, path, None).await {
             Ok(answer) => Ok(answer
                 .body
                 .pointer("/data/keys")
@@ -154,14 +154,11 @@ impl Vault {
     }
 
     pub async fn write(&self, path: &str, body: &Json) -> Result<Json, VaultError> {
-        Ok(self
-            .request(Method::Post, path, None, Some(body))
-            .await?
-            .body)
+        Ok(self.request(Method::Post, path, Some(body)).await?.body)
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), VaultError> {
-        self.request(Method::Delete, path, None, None).await?;
+        self.request(Method::Delete, path, None).await?;
         Ok(())
     }
 
@@ -181,7 +178,6 @@ impl Vault {
         &self,
         method: Method,
         path: &str,
-        query: Option<&str>,
         body: Option<&Json>,
     ) -> Result<Answer, VaultError> {
         let counter = match method {
@@ -190,7 +186,7 @@ impl Vault {
             Method::Post | Method::Delete => &self.counters.writes,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.send_with_retry(method, path, query, body).await
+        self.send_with_retry(method, path, None, body).await
     }
 
     async fn send_with_retry(

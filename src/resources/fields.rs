@@ -1,0 +1,31 @@
+//! Objects that are a plain map of fields at one path: auth method config,
+//! auth roles, database roles and static roles. Their fields pass through to
+//! Vault and are compared after normalization.
+
+use super::{converge_fields, resolve_fields, Context, Diff, ObjectId, Resource};
+use crate::plan::model::Fields;
+
+pub struct FieldsResource {
+    pub id: ObjectId,
+    /// `(collection, name)` when the object lives in a LIST-able collection
+    /// (`auth/k8s/role`, `database/roles`): one LIST tells which exist.
+    pub listing: Option<(String, String)>,
+    pub fields: Fields,
+}
+
+impl Resource for FieldsResource {
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+
+    fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
+        Box::pin(async move {
+            let fields = resolve_fields(ctx, &self.fields).await?;
+            let exists = match &self.listing {
+                Some((collection, name)) => ctx.listed(collection, name).await?,
+                None => None,
+            };
+            converge_fields(ctx, &self.id.path, exists, &fields).await
+        })
+    }
+}
