@@ -82,26 +82,48 @@ impl KubeSecrets {
             .clone()
     }
 
+    /// One GET, retried on transport errors, 429 and 5xx (an API server
+    /// restarting or throttling), at most `ATTEMPTS` times.
+    async fn get_with_retry(api: &Api<KubeSecret>, name: &str) -> Result<KubeSecret, kube::Error> {
+        const ATTEMPTS: u32 = 4;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match api.get(name).await {
+                Err(kube::Error::Api(status)) if status.code != 429 && status.code < 500 => {
+                    return Err(kube::Error::Api(status))
+                }
+                Err(e) if attempt < ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "retrying Kubernetes secret read");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     async fn fetch(&self, namespace: &str, name: &str) -> Fetched {
         let api: Api<KubeSecret> = Api::namespaced(self.client().await?, namespace);
-        let secret = api.get(name).await.map_err(|e| match e {
-            kube::Error::Api(status) if status.code == 404 => KubeError::NotFound {
-                namespace: namespace.into(),
-                name: name.into(),
-            },
-            kube::Error::Api(status) if status.code == 403 || status.code == 401 => {
-                KubeError::Forbidden {
+        let secret = Self::get_with_retry(&api, name)
+            .await
+            .map_err(|e| match e {
+                kube::Error::Api(status) if status.code == 404 => KubeError::NotFound {
                     namespace: namespace.into(),
                     name: name.into(),
-                    message: status.message.clone(),
+                },
+                kube::Error::Api(status) if status.code == 403 || status.code == 401 => {
+                    KubeError::Forbidden {
+                        namespace: namespace.into(),
+                        name: name.into(),
+                        message: status.message.clone(),
+                    }
                 }
-            }
-            other => KubeError::Api {
-                namespace: namespace.into(),
-                name: name.into(),
-                reason: other.to_string(),
-            },
-        })?;
+                other => KubeError::Api {
+                    namespace: namespace.into(),
+                    name: name.into(),
+                    reason: other.to_string(),
+                },
+            })?;
         let mut values = BTreeMap::new();
         for (key, bytes) in secret.data.unwrap_or_default() {
             let text = String::from_utf8(bytes.0).map_err(|_| KubeError::Api {

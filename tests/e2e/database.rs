@@ -375,3 +375,49 @@ fn whispr_example_converges_verifies_and_stays_stable() {
         session_key.as_str()
     );
 }
+
+#[test]
+fn an_unreachable_kubernetes_api_fails_the_objects_that_need_it() {
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = {
+        let kube = KubeApi::start();
+        kube.write_kubeconfig(dir.path())
+    }; // the stand-in is gone: its port refuses connections
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        r#"
+version: 1
+mounts:
+  app: { type: kv, options: { version: "2" } }
+kv:
+  app:
+    from-cluster: { data: { TOKEN: { secretKeyRef: { namespace: ops, name: api, key: token } } } }
+    literal: { data: { MODE: plain } }
+"#,
+    );
+    let out = vc(
+        &bao,
+        &["apply", "-f", plan.to_str().unwrap(), "--output", "json"],
+        &[("KUBECONFIG", kubeconfig.to_str().unwrap())],
+    );
+    out.assert_code(1);
+    let report = parse_report(&out);
+    assert_eq!(action_of(&report, "app/data/from-cluster"), "failed");
+    assert_eq!(action_of(&report, "app/data/literal"), "create");
+    let object = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["path"] == "app/data/from-cluster")
+        .unwrap();
+    assert!(
+        object["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read Kubernetes secret ops/api"),
+        "{object:#}"
+    );
+    assert!(bao.read("app/data/from-cluster").is_none());
+}
