@@ -35,11 +35,16 @@ pub async fn converge(
             reports.extend(stage.resources.iter().map(|r| skipped(r.as_ref(), failed)));
             continue;
         }
-        let outcomes: Vec<ObjectReport> = stream::iter(stage.resources.iter())
-            .map(|r| converge_one(ctx, r.as_ref(), mode))
-            .buffered(concurrency.max(1))
-            .collect()
-            .await;
+        // Unordered, so one slow object never holds back the next ones;
+        // the report keeps plan order.
+        let mut outcomes: Vec<(usize, ObjectReport)> =
+            stream::iter(stage.resources.iter().enumerate())
+                .map(|(i, r)| async move { (i, converge_one(ctx, r.as_ref(), mode).await) })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        outcomes.sort_by_key(|(i, _)| *i);
+        let outcomes: Vec<ObjectReport> = outcomes.into_iter().map(|(_, o)| o).collect();
         if outcomes.iter().any(|o| o.action == Action::Failed) {
             failed_stage = Some(stage.name);
         }
