@@ -199,8 +199,8 @@ fn login_of(settings: &Settings) -> Login {
             .unwrap_or_else(|| default.to_owned())
     };
     let credential =
-        |value: &Option<String>, file: &Option<PathBuf>, name: &'static str| match (value, file) {
-            (Some(v), _) => Credential::Value(Secret::new(v.trim())),
+        |value: &Option<Secret>, file: &Option<PathBuf>, name: &'static str| match (value, file) {
+            (Some(v), _) => Credential::Value(Secret::new(v.expose().trim())),
             (None, Some(path)) => Credential::File(path.clone()),
             (None, None) => Credential::Missing(name),
         };
@@ -234,7 +234,7 @@ pub async fn bootstrap(
 /// VAULT_TOKEN, or the token file.
 fn configured_token(settings: &Settings) -> Result<Secret, RunError> {
     match (&settings.token, &settings.token_file) {
-        (Some(token), _) => Ok(Secret::new(token.trim())),
+        (Some(token), _) => Ok(Secret::new(token.expose().trim())),
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path).map_err(|e| RunError::TokenFile {
                 path: path.display().to_string(),

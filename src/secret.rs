@@ -43,6 +43,20 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Read from settings (VAULT_TOKEN, ...) like a string.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+/// Serializes as `<redacted>`: a dump of settings never shows the value.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(REDACTED)
+    }
+}
+
 /// Remembers `value` so that `scrub` masks it from now on.
 pub fn register(value: &str) {
     if value.len() < MIN_SCRUB_LEN {

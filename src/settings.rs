@@ -8,6 +8,7 @@ use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::resources::compare::duration_secs;
+use crate::secret::Secret;
 
 /// The standard client variables, read as VAULT_* and BAO_*.
 const STANDARD: [&str; 5] = ["addr", "token", "cacert", "namespace", "skip_verify"];
@@ -15,9 +16,8 @@ const STANDARD: [&str; 5] = ["addr", "token", "cacert", "namespace", "skip_verif
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
     pub addr: String,
-    /// Never logged: `Settings` is only ever shown through `describe()`.
     #[serde(default)]
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     #[serde(default)]
     pub token_file: Option<PathBuf>,
     #[serde(default)]
@@ -45,11 +45,11 @@ pub struct Settings {
     /// The service-account token presented at kubernetes login.
     pub jwt_path: PathBuf,
     #[serde(default)]
-    pub role_id: Option<String>,
+    pub role_id: Option<Secret>,
     #[serde(default)]
     pub role_id_file: Option<PathBuf>,
     #[serde(default)]
-    pub secret_id: Option<String>,
+    pub secret_id: Option<Secret>,
     #[serde(default)]
     pub secret_id_file: Option<PathBuf>,
 }
@@ -114,12 +114,17 @@ impl Settings {
             .extract()
             .map_err(|e| SettingsError::Invalid(e.to_string()))?;
         // An exported-but-empty variable means "not set".
+        for field in [&mut settings.cacert, &mut settings.namespace] {
+            if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *field = None;
+            }
+        }
         for field in [
             &mut settings.token,
-            &mut settings.cacert,
-            &mut settings.namespace,
+            &mut settings.role_id,
+            &mut settings.secret_id,
         ] {
-            if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            if field.as_ref().is_some_and(|v| v.expose().trim().is_empty()) {
                 *field = None;
             }
         }
@@ -199,4 +204,23 @@ fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Flex::Int(i) => i != 0,
         Flex::Str(s) => matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "t"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_serialized_settings_never_show_credentials() {
+        let settings = Settings {
+            token: Some(Secret::new("hvs.settings-test-token")),
+            secret_id: Some(Secret::new("settings-test-secret-id")),
+            ..Settings::default()
+        };
+        let debug = format!("{settings:?}");
+        let json = serde_json::to_string(&settings).unwrap();
+        for text in [debug, json] {
+            assert!(!text.contains("settings-test"), "{text}");
+        }
+    }
 }
