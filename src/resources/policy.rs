@@ -30,10 +30,39 @@ impl PolicyResource {
 }
 
 fn summary(text: &str) -> String {
-    format!(
-        "{} lines",
-        text.lines().filter(|l| !l.trim().is_empty()).count()
-    )
+    format!("{} lines", meaningful_lines(text).len())
+}
+
+fn meaningful_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Lines removed and added, so the report shows what an update changes.
+fn line_changes(old: &str, new: &str) -> Vec<FieldChange> {
+    let (old, new) = (meaningful_lines(old), meaningful_lines(new));
+    let line = |old: Option<&str>, new: Option<&str>| FieldChange {
+        field: "policy".into(),
+        old: old.map(str::to_owned),
+        new: new.map(str::to_owned),
+    };
+    let removed = old
+        .iter()
+        .filter(|l| !new.contains(l))
+        .map(|l| line(Some(l), None));
+    let added = new
+        .iter()
+        .filter(|l| !old.contains(l))
+        .map(|l| line(None, Some(l)));
+    let changes: Vec<FieldChange> = removed.chain(added).collect();
+    if changes.is_empty() {
+        // The same lines in another layout or order.
+        let reordered = |lines: &[&str]| format!("{} lines (reordered)", lines.len());
+        return vec![line(Some(&reordered(&old)), Some(&reordered(&new)))];
+    }
+    changes
 }
 
 impl Resource for PolicyResource {
@@ -53,22 +82,43 @@ impl Resource for PolicyResource {
                 .as_ref()
                 .and_then(|c| c.pointer("/data/policy"))
                 .and_then(Json::as_str);
-            let action = match current_text {
+            let (action, fields) = match current_text {
                 Some(old) if normalize_hcl(old) == normalize_hcl(&text) => {
                     return Ok(Change::unchanged())
                 }
-                Some(_) => Action::Update,
-                None => Action::Create,
+                Some(old) => (Action::Update, line_changes(old, &text)),
+                None => (
+                    Action::Create,
+                    vec![FieldChange {
+                        field: "policy".into(),
+                        old: None,
+                        new: Some(summary(&text)),
+                    }],
+                ),
             };
             Ok(Change {
                 action,
-                fields: vec![FieldChange {
-                    field: "policy".into(),
-                    old: current_text.map(summary),
-                    new: Some(summary(&text)),
-                }],
+                fields,
                 requests: vec![Request::post(path, json!({ "policy": text }))],
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_show_the_lines_that_changed() {
+        let old = "path \"a/*\" {\n  capabilities = [\"read\"]\n}\n";
+        let new = "path \"a/*\" {\n  capabilities = [\"read\", \"list\"]\n}\n";
+        let changes = line_changes(old, new);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].old.as_deref(), Some("capabilities = [\"read\"]"));
+        assert_eq!(
+            changes[1].new.as_deref(),
+            Some("capabilities = [\"read\", \"list\"]")
+        );
     }
 }
