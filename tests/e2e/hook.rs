@@ -241,12 +241,46 @@ fn waits_for_vault_to_come_up_then_applies() {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_file(dir.path(), "plan.yaml", PLAN);
     let addr = format!("http://127.0.0.1:{port}");
+    let token = format!("late-{}", crate::support::random_hex(8));
     let started = Instant::now();
     let runner = {
-        let (addr, plan) = (addr.clone(), plan.clone());
+        let (addr, plan, token) = (addr.clone(), plan.clone(), token.clone());
         std::thread::spawn(move || {
-            // The dev server's token is random: the job gets it from a file written once it is up.
-            let token_file = plan.with_file_name("token");
+            cli::run(
+                &[
+                    "apply",
+                    "-f",
+                    plan.to_str().unwrap(),
+                    "--wait-timeout",
+                    "60s",
+                ],
+                &[
+                    ("VAULT_ADDR", addr.as_str()),
+                    ("VAULT_TOKEN", token.as_str()),
+                ],
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let bao = Bao::start_dev_on(port, &token);
+    let out = runner.join().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    out.assert_success();
+    assert!(out.stderr.contains("waiting for Vault"), "{}", out.stderr);
+    assert!(out.stderr.contains("not reachable"), "{}", out.stderr);
+    assert!(bao.read("sys/policies/acl/deployer").is_some());
+}
+
+/// The token file is read once Vault is ready, so one written late is used.
+#[test]
+fn a_token_file_written_while_waiting_is_used() {
+    let mut bao = Bao::start_file_storage();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", PLAN);
+    let token_file = dir.path().join("token");
+    let runner = {
+        let (addr, plan, token_file) = (bao.addr.clone(), plan.clone(), token_file.clone());
+        std::thread::spawn(move || {
             cli::run(
                 &[
                     "apply",
@@ -262,14 +296,27 @@ fn waits_for_vault_to_come_up_then_applies() {
             )
         })
     };
-    std::thread::sleep(Duration::from_millis(1500));
-    let bao = Bao::start_dev_on(port);
-    std::fs::write(dir.path().join("token"), &bao.root_token).unwrap();
+    // Initialize and write the token while the job waits on the sealed server; unseal last.
+    let (code, init) = bao.api(
+        "POST",
+        "sys/init",
+        Some(&json!({"secret_shares": 1, "secret_threshold": 1})),
+    );
+    assert_eq!(code, 200, "{init}");
+    let root = init["root_token"].as_str().unwrap().to_owned();
+    std::fs::write(&token_file, &root).unwrap();
+    let key = init["keys_base64"][0].as_str().unwrap();
+    let (code, _) = bao.api("POST", "sys/unseal", Some(&json!({"key": key})));
+    assert_eq!(code, 200);
+    bao.root_token = root;
     let out = runner.join().unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(1500));
     out.assert_success();
-    assert!(out.stderr.contains("waiting for Vault"), "{}", out.stderr);
-    assert!(out.stderr.contains("not reachable"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("sealed") || out.stderr.contains("not initialized"),
+        "{}",
+        out.stderr
+    );
+    assert!(bao.read("sys/policies/acl/deployer").is_some());
 }
 
 #[test]

@@ -199,19 +199,18 @@ impl Bao {
     /// root token works. Retries on a new port (up to 5 times) when the
     /// process exits early, e.g. because another process took the port.
     pub fn start_dev() -> Bao {
-        Bao::start_dev_at(None)
+        Bao::start_dev_at(None, format!("root-{}", random_hex(16)))
     }
 
-    /// Like [`Bao::start_dev`] on a port chosen by the caller (who may
-    /// already be waiting for a server there).
-    pub fn start_dev_on(port: u16) -> Bao {
-        Bao::start_dev_at(Some(port))
+    /// Like [`Bao::start_dev`] on a port and with a root token chosen by the
+    /// caller (who may already be waiting for a server there).
+    pub fn start_dev_on(port: u16, root_token: &str) -> Bao {
+        Bao::start_dev_at(Some(port), root_token.to_owned())
     }
 
-    fn start_dev_at(fixed_port: Option<u16>) -> Bao {
+    fn start_dev_at(fixed_port: Option<u16>, token: String) -> Bao {
         let tmp = tempdir("bao-dev-");
         let home = tmp.path().to_path_buf();
-        let token = format!("root-{}", random_hex(16));
         let (child, port, log_path) = launch(
             "bao dev server",
             &home,
