@@ -15,7 +15,17 @@ pub const REDACTED: &str = "<redacted>";
 /// "1" or "ab" would garble output without protecting anything real.
 const MIN_SCRUB_LEN: usize = 4;
 
-static KNOWN_SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The secrets seen so far and, built on first use after a change, one
+/// automaton that finds them all in a single pass over a text.
+struct Known {
+    secrets: Vec<String>,
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
+
+static KNOWN_SECRETS: RwLock<Known> = RwLock::new(Known {
+    secrets: Vec::new(),
+    matcher: None,
+});
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -63,10 +73,9 @@ pub fn register(value: &str) {
         return;
     }
     let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !known.iter().any(|k| k == value) {
-        known.push(value.to_owned());
-        // Longest first, so a secret that contains another is masked whole.
-        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    if !known.secrets.iter().any(|k| k == value) {
+        known.secrets.push(value.to_owned());
+        known.matcher = None;
     }
 }
 
@@ -82,14 +91,29 @@ pub fn register_json(value: &serde_json::Value) {
 
 /// Replaces every registered secret in `text` by `<redacted>`.
 pub fn scrub(text: &str) -> String {
-    let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    let mut out = text.to_owned();
-    for secret in known.iter() {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), REDACTED);
+    {
+        let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
+        match &known.matcher {
+            Some(matcher) => return replace_all(matcher, text),
+            None if known.secrets.is_empty() => return text.to_owned(),
+            None => {}
         }
     }
-    out
+    let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if known.matcher.is_none() {
+        // Leftmost-longest, so a secret that contains another is masked whole.
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&known.secrets)
+            .expect("secret patterns build");
+        known.matcher = Some(matcher);
+    }
+    replace_all(known.matcher.as_ref().expect("just built"), text)
+}
+
+fn replace_all(matcher: &aho_corasick::AhoCorasick, text: &str) -> String {
+    let replacements = vec![REDACTED; matcher.patterns_len()];
+    matcher.replace_all(text, &replacements)
 }
 
 /// Field names whose values are redacted wherever they appear, whatever their source:

@@ -65,7 +65,7 @@ impl Default for Settings {
             namespace: None,
             wait_timeout: "60s".into(),
             request_timeout: "30s".into(),
-            concurrency: 16,
+            concurrency: 32,
             retries: 6,
             log_level: "info".into(),
             output: "text".into(),

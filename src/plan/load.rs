@@ -1,5 +1,6 @@
 //! Plan files → one merged, interpolated, typed plan.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -8,34 +9,51 @@ use super::model::Plan;
 use super::node::{self, Key, Loc, Node, Value};
 use crate::sources::{source_of, Source};
 
-/// The typed plan plus the merged tree it came from, kept to locate objects.
+/// The typed plan plus where each of its objects was declared.
 pub struct LoadedPlan {
     pub plan: Plan,
-    root: Node,
+    /// Key path (joined by `SEP`) → location, for the first `INDEX_DEPTH`
+    /// levels: every object of the plan sits within them.
+    locations: HashMap<String, Loc>,
+}
+
+const SEP: char = '\u{1f}';
+const INDEX_DEPTH: usize = 5;
+
+fn index(node: &Node, prefix: &mut String, depth: usize, out: &mut HashMap<String, Loc>) {
+    if depth == INDEX_DEPTH {
+        return;
+    }
+    let children: Vec<(String, &Loc, &Node)> = match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| (k.name.clone(), &k.loc, v))
+            .collect(),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), &v.loc, v))
+            .collect(),
+        _ => return,
+    };
+    for (name, loc, child) in children {
+        let len = prefix.len();
+        if depth > 0 {
+            prefix.push(SEP);
+        }
+        prefix.push_str(&name);
+        out.insert(prefix.clone(), loc.clone());
+        index(child, prefix, depth + 1, out);
+        prefix.truncate(len);
+    }
 }
 
 impl LoadedPlan {
     /// Where the object at `path` (e.g. `["policies", "app"]`) was declared:
     /// the location of its key, or of its item in a sequence.
     pub fn loc(&self, path: &[&str]) -> Option<Loc> {
-        let mut node = &self.root;
-        let mut loc = None;
-        for segment in path {
-            node = match &node.value {
-                Value::Map(entries) => {
-                    let (key, value) = entries.iter().find(|(k, _)| k.name == *segment)?;
-                    loc = Some(key.loc.clone());
-                    value
-                }
-                Value::Seq(items) => {
-                    let item = items.get(segment.parse::<usize>().ok()?)?;
-                    loc = Some(item.loc.clone());
-                    item
-                }
-                _ => return None,
-            };
-        }
-        loc
+        let key: String = path.join(&SEP.to_string());
+        self.locations.get(&key).cloned()
     }
 }
 
@@ -72,7 +90,9 @@ pub fn load_with(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan,
     let mut path = Vec::new();
     prepare(&mut root, &mut path, sources)?;
     let plan = typed(&root)?;
-    Ok(LoadedPlan { plan, root })
+    let mut locations = HashMap::new();
+    index(&root, &mut String::new(), 0, &mut locations);
+    Ok(LoadedPlan { plan, locations })
 }
 
 fn yaml_error(file: &str, err: &serde_saphyr::Error) -> PlanError {

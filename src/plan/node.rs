@@ -102,9 +102,17 @@ pub enum PathSegment {
     Index(usize),
 }
 
-/// Parses one YAML document; duplicate keys are errors (serde-saphyr's default policy).
+/// Parses one YAML document; duplicate keys are errors (serde-saphyr's default
+/// policy). The budget allows plans of tens of thousands of objects while
+/// still bounding what a hostile file can make the parser do.
 pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, serde_saphyr::Error> {
-    let raw: Spanned<RawValue> = serde_saphyr::from_str(text)?;
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: 5_000_000,
+            max_events: 20_000_000,
+        },
+    };
+    let raw: Spanned<RawValue> = serde_saphyr::from_str_with_options(text, options)?;
     Ok(attach(file, raw))
 }
 
