@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Benchmark vault-converge against its peers (project issue 6).
+#
+#   scripts/bench.sh [N ...]        default: 50 200 1000
+#
+# For each N: one table, measured in this run on this machine, of cold apply time (fresh
+# in-memory OpenBao dev server), rerun time (second run, same server), ratios to
+# vault-converge, request counts and peak RSS; below it the wrk write ceiling and the
+# issue's targets as PASS/FAIL. At N=1000 also a --concurrency sweep. All tables go to
+# stdout and, as Markdown, to bench/results.md.
+#
+# The workload and the peers are used as they are from ../shared/bench (never copied):
+# workload.py, fresh_bao.sh, cli_apply.sh (N <= 200), hvac_apply.py, raw_async.py,
+# ansible_apply.py (N <= 50), wrk_ceiling.sh.
+#
+# Environment: BENCH_REPEAT (vault-converge runs per cell, median shown; default 3),
+# BENCH_LINEARITY=1 (also N = 100, 1000, 5000 for vault-converge; implied by N=5000),
+# BENCH_WRK_SECONDS (default 3), BENCH_SWEEP ("1 8 16 32 64"), BENCH_SWEEP_N (1000),
+# BENCH_PEERS ("cli_apply hvac raw_async ansible"; "" for vault-converge alone),
+# BENCH_PORT_BASE (28400), BENCH_SHARED (default $ROOT/../shared/bench),
+# BENCH_OUT (default bench/results.md), BENCH_NO_INSTALL=1 (skip the install steps).
+# Servers listen on 127.0.0.1 only and are killed on exit, whatever happens.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+SHARED="${BENCH_SHARED:-$ROOT/../shared/bench}"
+[ -d "$SHARED" ] || die "benchmark inputs not found at $SHARED (expected ../shared/bench beside the repo)"
+SHARED="$(cd "$SHARED" && pwd -P)"
+for f in workload.py fresh_bao.sh cli_apply.sh hvac_apply.py raw_async.py ansible_apply.py wrk_ceiling.sh; do
+    [ -f "$SHARED/$f" ] || die "missing $SHARED/$f"
+done
+for n in "$@"; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer, got '$n'"
+done
+
+# Every server the driver starts is recorded here as "pid pgid"; the trap kills what is left.
+PIDFILE="$(mktemp -t vc-bench-pids-XXXX)"
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+    local pid pgid
+    if [ -n "${DRIVER_PID:-}" ] && kill -0 "$DRIVER_PID" 2>/dev/null; then
+        kill -TERM "$DRIVER_PID" 2>/dev/null || true
+        wait "$DRIVER_PID" 2>/dev/null || true
+    fi
+    while read -r pid pgid; do
+        if [ -n "$pgid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM -- "-$pgid" 2>/dev/null || true
+            sleep 0.5
+            kill -KILL -- "-$pgid" 2>/dev/null || true
+        fi
+    done <"$PIDFILE"
+    rm -f "$PIDFILE"
+    if [ -n "${SNAPDIR:-}" ]; then rm -rf "$SNAPDIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+PY="$(command -v python3)" || die "python3 not found"
+
+pip_install() { # pip_install PACKAGE: 0 when installed, message and 1 when not
+    if PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install --quiet --disable-pip-version-check "$1" >/dev/null 2>&1 ||
+        PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install --quiet --disable-pip-version-check \
+            --user --break-system-packages "$1" >/dev/null 2>&1; then
+        command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1
+        hash -r
+        return 0
+    fi
+    printf '\033[33mwarning:\033[0m pip install %s failed; its peer will show "error"\n' "$1" >&2
+    return 1
+}
+
+apt_get() { # apt_get PACKAGE...: install, running apt-get update only when the first try fails
+    info "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 ||
+        { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 &&
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1; } ||
+        printf '\033[33mwarning:\033[0m apt-get install %s failed\n' "$*" >&2
+}
+
+if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
+    section "Prerequisites"
+    ensure_bao
+    "$PY" -c 'import hvac' 2>/dev/null || pip_install hvac || true
+    "$PY" -c 'import aiohttp' 2>/dev/null || pip_install aiohttp || true
+    command -v ansible-playbook >/dev/null 2>&1 || pip_install ansible-core || true
+    "$PY" -c 'import ansible.modules.hashivault' 2>/dev/null || pip_install ansible-modules-hashivault || true
+    command -v wrk >/dev/null 2>&1 || apt_get wrk
+    [ -x /usr/bin/time ] || apt_get time
+    command -v curl >/dev/null 2>&1 || apt_get curl
+fi
+[ -x /usr/bin/time ] || die "/usr/bin/time is needed for peak RSS (apt-get install time)"
+command -v wrk >/dev/null 2>&1 || info "wrk missing: the ceiling will show error"
+
+section "cargo build --release"
+BIN="$ROOT/target/release/vault-converge"
+if ! cargo build --release --quiet; then
+    [ -x "$BIN" ] || die "cargo build --release failed and there is no $BIN"
+    printf '\033[31mwarning:\033[0m cargo build --release failed: benchmarking the previous binary\n' >&2
+    export BENCH_STALE=1
+fi
+
+# Benchmark a private copy: target/release may be rebuilt by someone else while this runs.
+SNAPDIR="$(mktemp -d -t vc-bench-bin-XXXX)"
+cp "$BIN" "$SNAPDIR/vault-converge"
+BENCH_GIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [ -n "$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+    BENCH_GIT="$BENCH_GIT (dirty tree)"
+fi
+export BENCH_GIT
+
+section "Benchmark ${*:-50 200 1000}"
+export BENCH_SHARED="$SHARED" BENCH_BIN="$SNAPDIR/vault-converge" BENCH_PIDFILE="$PIDFILE"
+export BENCH_OUT="${BENCH_OUT:-$ROOT/bench/results.md}"
+mkdir -p "$(dirname "$BENCH_OUT")"
+"$PY" "$ROOT/bench/run_bench.py" "$@" &
+DRIVER_PID=$!
+rc=0
+wait "$DRIVER_PID" || rc=$?
+DRIVER_PID=
+exit "$rc"
