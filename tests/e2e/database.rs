@@ -297,7 +297,8 @@ fn whispr_example_converges_verifies_and_stays_stable() {
     let pg = Postgres::start();
     let bootstrap = format!("boot-{}", random_hex(8));
     pg.psql(&format!(
-        "CREATE ROLE vault LOGIN CREATEROLE PASSWORD '{bootstrap}'; CREATE DATABASE whispr OWNER vault;"
+        "CREATE ROLE vault LOGIN CREATEROLE PASSWORD '{bootstrap}'; CREATE DATABASE whispr OWNER vault; \
+         CREATE ROLE whispr_report LOGIN PASSWORD 'set-by-hand';"
     ));
     world.set("PG_HOST", "127.0.0.1");
     world.set("PG_PORT", &pg.port.to_string());

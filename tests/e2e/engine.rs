@@ -583,3 +583,67 @@ fn request_counts_of_cold_run_and_rerun() {
         "rerun: every object read once, nothing written"
     );
 }
+
+/// Auth method types beyond Kubernetes: userpass users (write-only password),
+/// JWT config and roles, AppRole roles; then a clean rerun and a real login.
+#[test]
+fn userpass_jwt_and_approle_converge_and_log_in() {
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let password = format!("pw-{}", crate::support::random_hex(8));
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        r#"
+version: 1
+auth:
+  userpass:
+    type: userpass
+    roles:
+      alice: { password: { env: ALICE_PASSWORD }, token_policies: [reader], token_ttl: 10m }
+  jwt:
+    type: jwt
+    config:
+      jwt_validation_pubkeys:
+        - |
+          -----BEGIN PUBLIC KEY-----
+          MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8DHPP2R5RklaSvFeZDMV1phoLwpz
+          ZWAQZHag0VdZdEG9r8L4UASgMwgfhDiOdl6pv7UuPlCSFnFG8WBQ0CMRuQ==
+          -----END PUBLIC KEY-----
+      bound_issuer: https://ci.example
+    roles:
+      deploy:
+        role_type: jwt
+        user_claim: sub
+        bound_audiences: [vault]
+        bound_claims: { repository: example/app }
+        token_policies: [reader]
+        token_ttl: 15m
+  approle:
+    type: approle
+    roles:
+      ci: { token_policies: [reader, ci], secret_id_ttl: 10m, token_num_uses: 5 }
+policies:
+  reader: 'path "secret/data/*" { capabilities = ["read"] }'
+verify:
+  - login: { auth: userpass, username: alice, password: { env: ALICE_PASSWORD } }
+"#,
+    );
+    let env = [("ALICE_PASSWORD", password.as_str())];
+    let (out, cold) = apply_json(&bao, &plan, &env);
+    out.assert_success();
+    assert_eq!(summary(&cold, "verify_passed"), 1, "{cold:#}");
+    assert_eq!(action_of(&cold, "auth/userpass/users/alice"), "create");
+    assert_eq!(action_of(&cold, "auth/jwt/role/deploy"), "create");
+    let (out, rerun) = apply_json(&bao, &plan, &env);
+    out.assert_success();
+    assert_eq!(summary(&rerun, "changes"), 0, "{rerun:#}");
+    assert_eq!(rerun["requests"]["writes"], 0);
+    assert_no_secrets(&out, &[&password]);
+    let role = bao.read("auth/jwt/role/deploy").unwrap();
+    assert_eq!(
+        role["data"]["bound_claims"],
+        json!({"repository": "example/app"})
+    );
+    assert_eq!(role["data"]["token_ttl"], 900);
+}

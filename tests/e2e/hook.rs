@@ -622,3 +622,75 @@ fn namespaces_scope_every_object() {
         .unwrap()
         .contains(&json!("deployer")));
 }
+
+/// `rbac`: one Role + RoleBinding per namespace the plan reads secrets from,
+/// `get` only, on exactly the named secrets.
+#[test]
+fn rbac_grants_get_on_exactly_the_referenced_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        r#"
+version: 1
+databases:
+  database:
+    connections:
+      redis:
+        plugin_name: redis-database-plugin
+        sync: always
+        config:
+          host: redis
+          password: { secretKeyRef: { namespace: redis, name: redis, key: redis-password } }
+      pg:
+        plugin_name: postgresql-database-plugin
+        config:
+          connection_url: "postgresql://{{username}}:{{password}}@pg:5432/app"
+          username: vault
+          password: { secretKeyRef: { namespace: data, name: pg-admin, key: password } }
+kv:
+  app:
+    api: { data: { TOKEN: { secretKeyRef: { namespace: data, name: api-token, key: token } }, URL: x } }
+"#,
+    );
+    let out = cli::run(
+        &[
+            "rbac",
+            "-f",
+            plan.to_str().unwrap(),
+            "--namespace",
+            "ops",
+            "--service-account",
+            "converge",
+        ],
+        &[],
+    );
+    out.assert_success();
+    let docs: Vec<Value> = out
+        .stdout
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| serde_saphyr::from_str(d).unwrap_or_else(|e| panic!("{e}\n{d}")))
+        .collect();
+    assert_eq!(docs.len(), 4, "{}", out.stdout);
+    let role_in = |ns: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == "Role" && d["metadata"]["namespace"] == ns)
+            .unwrap_or_else(|| panic!("no Role in {ns}: {}", out.stdout))
+    };
+    assert_eq!(
+        role_in("data")["rules"],
+        json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["api-token", "pg-admin"]}])
+    );
+    assert_eq!(
+        role_in("redis")["rules"][0]["resourceNames"],
+        json!(["redis"])
+    );
+    for binding in docs.iter().filter(|d| d["kind"] == "RoleBinding") {
+        assert_eq!(
+            binding["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "converge", "namespace": "ops"}])
+        );
+        assert_eq!(binding["roleRef"]["name"], "vault-converge-read-secrets");
+    }
+}
