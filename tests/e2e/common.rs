@@ -71,3 +71,16 @@ pub fn kv_data(bao: &Bao, mount: &str, path: &str) -> Value {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A token carrying only policy `name` with the rules `hcl`.
+pub fn token_with_policy(bao: &Bao, name: &str, hcl: &str) -> String {
+    bao.write(
+        &format!("sys/policies/acl/{name}"),
+        &serde_json::json!({ "policy": hcl }),
+    );
+    let created = bao.write(
+        "auth/token/create",
+        &serde_json::json!({ "policies": [name] }),
+    );
+    created["auth"]["client_token"].as_str().unwrap().to_owned()
+}

@@ -294,37 +294,36 @@ fn exit_codes_for_invalid_plans() {
         out.stderr
     );
 
-    let unknown = plan_file(
-        dir.path(),
-        "unknown.yaml",
-        "version: 1\npolicies: {}\nmounts:\n  app:\n    type: kv\n    optoins: {}\n",
-    );
-    let out = cli::run(&["validate", "-f", unknown.to_str().unwrap()], &[]);
-    out.assert_code(2);
-    assert!(out.stderr.contains("unknown.yaml:6:5"), "{}", out.stderr);
-    assert!(out.stderr.contains("mounts.app.optoins"), "{}", out.stderr);
-
-    let duplicate = plan_file(
-        dir.path(),
-        "dup.yaml",
-        "version: 1\npolicies: {}\npolicies: {}\n",
-    );
-    let out = cli::run(&["validate", "-f", duplicate.to_str().unwrap()], &[]);
-    out.assert_code(2);
-    assert!(out.stderr.contains("dup.yaml:3:"), "{}", out.stderr);
-
-    let missing_var = plan_file(
-        dir.path(),
-        "var.yaml",
-        "version: 1\nkv:\n  app:\n    x: { data: { URL: \"https://${VC_E2E_UNSET_HOST}/\" } }\n",
-    );
-    let out = cli::run(&["validate", "-f", missing_var.to_str().unwrap()], &[]);
-    out.assert_code(2);
-    assert!(
-        out.stderr.contains("var.yaml:4:") && out.stderr.contains("VC_E2E_UNSET_HOST"),
-        "{}",
-        out.stderr
-    );
+    // (file, plan, what the last stderr line must name)
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "unknown.yaml",
+            "version: 1\npolicies: {}\nmounts:\n  app:\n    type: kv\n    optoins: {}\n",
+            &["unknown.yaml:6:5", "mounts.app.optoins"],
+        ),
+        (
+            "dup.yaml",
+            "version: 1\npolicies: {}\npolicies: {}\n",
+            &["dup.yaml:3:"],
+        ),
+        (
+            "var.yaml",
+            "version: 1\nkv:\n  app:\n    x: { data: { URL: \"https://${VC_E2E_UNSET_HOST}/\" } }\n",
+            &["var.yaml:4:", "VC_E2E_UNSET_HOST"],
+        ),
+    ];
+    for (name, yaml, expected) in cases {
+        let plan = plan_file(dir.path(), name, yaml);
+        let out = cli::run(&["validate", "-f", plan.to_str().unwrap()], &[]);
+        out.assert_code(2);
+        for text in expected {
+            assert!(
+                out.stderr.contains(text),
+                "{name}: `{text}` in {}",
+                out.stderr
+            );
+        }
+    }
 
     let wrong_version = plan_file(dir.path(), "v2.yaml", "version: 2\n");
     cli::run(&["validate", "-f", wrong_version.to_str().unwrap()], &[]).assert_code(2);
@@ -371,20 +370,19 @@ fn exit_codes_at_run_time() {
     );
 
     // 1: an object fails (a token without rights), with the path and a hint.
-    bao.write(
-        "sys/policies/acl/read-only",
-        &json!({"policy": "path \"sys/mounts\" { capabilities = [\"read\"] }"}),
+    let weak = token_with_policy(
+        &bao,
+        "read-only",
+        "path \"sys/mounts\" { capabilities = [\"read\"] }",
     );
-    let weak = bao.write("auth/token/create", &json!({"policies": ["read-only"]}));
-    let weak = weak["auth"]["client_token"].as_str().unwrap();
     let out = cli::run(
         &["apply", "-f", p],
-        &[("VAULT_ADDR", &bao.addr), ("VAULT_TOKEN", weak)],
+        &[("VAULT_ADDR", &bao.addr), ("VAULT_TOKEN", &weak)],
     );
     out.assert_code(1);
     assert!(out.stdout.contains("403"), "{}", out.stdout);
     assert!(out.stdout.contains("hint:"), "{}", out.stdout);
-    assert_no_secrets(&out, &[weak, &bao.root_token]);
+    assert_no_secrets(&out, &[&weak, &bao.root_token]);
 
     // 3: verification fails after a successful apply.
     let failing = plan_file(

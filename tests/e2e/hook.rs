@@ -112,15 +112,14 @@ fn kubernetes_login_with_the_minimal_policy_applies_and_revokes_its_token() {
 
     // A token without that policy cannot converge the plan.
     let fresh = Bao::start_dev();
-    fresh.write(
-        "sys/policies/acl/nothing",
-        &json!({"policy": "path \"sys/health\" { capabilities = [\"read\"] }"}),
+    let weak = token_with_policy(
+        &fresh,
+        "nothing",
+        "path \"sys/health\" { capabilities = [\"read\"] }",
     );
-    let weak = fresh.write("auth/token/create", &json!({"policies": ["nothing"]}));
-    let weak = weak["auth"]["client_token"].as_str().unwrap();
     let out = cli::run(
         &["apply", "-f", p],
-        &[("VAULT_ADDR", &fresh.addr), ("VAULT_TOKEN", weak)],
+        &[("VAULT_ADDR", &fresh.addr), ("VAULT_TOKEN", &weak)],
     );
     out.assert_code(1);
     assert!(out.stdout.contains("permission denied"), "{}", out.stdout);
