@@ -38,16 +38,27 @@ pub fn plan_file(dir: &Path, name: &str, yaml: &str) -> PathBuf {
     cli::write_plan(dir, name, yaml)
 }
 
-/// The `action` of the object at Vault path `path` in a JSON report.
-pub fn action_of<'a>(report: &'a Value, path: &str) -> &'a str {
+/// The object at Vault path `path` in a JSON report.
+pub fn object_of<'a>(report: &'a Value, path: &str) -> &'a Value {
     report["objects"]
         .as_array()
         .unwrap()
         .iter()
         .find(|o| o["path"] == path)
-        .unwrap_or_else(|| panic!("no object {path} in report {report:#}"))["action"]
-        .as_str()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no object {path} in report {report:#}"))
+}
+
+/// The `action` of the object at Vault path `path` in a JSON report.
+pub fn action_of<'a>(report: &'a Value, path: &str) -> &'a str {
+    object_of(report, path)["action"].as_str().unwrap()
+}
+
+/// The stand-in cluster's CA certificate as a YAML block scalar body, indented.
+pub fn ca_block(indent: usize) -> String {
+    crate::support::kube_api::CA_CERT_PEM
+        .lines()
+        .map(|line| format!("{:indent$}{line}\n", ""))
+        .collect()
 }
 
 pub fn summary(report: &Value, field: &str) -> u64 {

@@ -261,12 +261,7 @@ fn unreadable_kubernetes_secrets_fail_only_their_objects() {
     ] {
         let path = format!("database/config/{name}");
         assert_eq!(action_of(&report, &path), "failed");
-        let object = report["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["path"] == path)
-            .unwrap();
+        let object = object_of(&report, &path);
         assert!(
             object["error"].as_str().unwrap().contains(expect),
             "{object:#}"
@@ -407,12 +402,7 @@ kv:
     let report = parse_report(&out);
     assert_eq!(action_of(&report, "app/data/from-cluster"), "failed");
     assert_eq!(action_of(&report, "app/data/literal"), "create");
-    let object = report["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["path"] == "app/data/from-cluster")
-        .unwrap();
+    let object = object_of(&report, "app/data/from-cluster");
     assert!(
         object["error"]
             .as_str()

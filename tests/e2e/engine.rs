@@ -7,7 +7,7 @@ use crate::common::*;
 use crate::support::bao::Bao;
 use crate::support::cli::{self, assert_no_secrets};
 
-const BASE: &str = r#"
+const BASE_TEMPLATE: &str = r#"
 version: 1
 mounts:
   app: { type: kv, options: { version: "2" }, description: Application secrets }
@@ -18,18 +18,7 @@ auth:
       kubernetes_host: https://kubernetes.default.svc
       disable_local_ca_jwt: true
       kubernetes_ca_cert: |
-        -----BEGIN CERTIFICATE-----
-        MIIBkDCCATegAwIBAgIUSM456e2CLcZS6r7QC89sqPnYbc8wCgYIKoZIzj0EAwIw
-        FTETMBEGA1UEAwwKa3ViZXJuZXRlczAgFw0yNjExMjMxNTQxMDFaGA8yMTI2MTAz
-        MDE1NDEwMVowFTETMBEGA1UEAwwKa3ViZXJuZXRlczBZMBMGByqGSM49AgEGCCqG
-        SM49AwEHA0IABHVRltSnfG/yEWd1F9b/MxjfWy0gXaDMHFDqxFpZnkUWx6kcFqgY
-        FhU2lW/WLh0Zxf4xgfvqhbl/2xl6WCWOpVCjYzBhMB0GA1UdDgQWBBQINFaCYDyS
-        8MDbLx1RSZMdx1nFeTAfBgNVHSMEGDAWgBQINFaCYDyS8MDbLx1RSZMdx1nFeTAP
-        BgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwICpDAKBggqhkjOPQQDAgNHADBE
-        AiAUluJa3kNiZqsY/DgIyzVk+F4Ci3Q+cBosy1GIAXCUZwIgf3C2THGKhclZo7+S
-        ZQAwwbAxE+sZteSVNylIVw6TsyU=
-        -----END CERTIFICATE-----
-    roles:
+{CA}    roles:
       api:
         bound_service_account_names: [api]
         bound_service_account_namespaces: [prod]
@@ -53,11 +42,16 @@ kv:
       data: { API_URL: "https://api.example", RETRIES: 3 }
 "#;
 
+/// The base plan, with the stand-in cluster's CA for the Kubernetes auth config.
+fn base() -> String {
+    BASE_TEMPLATE.replace("{CA}", &ca_block(8))
+}
+
 #[test]
 fn cold_apply_then_rerun_writes_nothing_and_plan_is_clean() {
     let bao = Bao::start_dev();
     let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(dir.path(), "plan.yaml", BASE);
+    let plan = plan_file(dir.path(), "plan.yaml", &base());
     let p = plan.to_str().unwrap();
 
     vc(&bao, &["plan", "-f", p, "--detailed-exitcode"], &[]).assert_code(4);
@@ -91,7 +85,7 @@ fn cold_apply_then_rerun_writes_nothing_and_plan_is_clean() {
 fn drift_behind_the_tools_back_is_planned_and_repaired() {
     let bao = Bao::start_dev();
     let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(dir.path(), "plan.yaml", BASE);
+    let plan = plan_file(dir.path(), "plan.yaml", &base());
     let p = plan.to_str().unwrap();
     vc(&bao, &["apply", "-f", p], &[]).assert_success();
 
@@ -207,7 +201,7 @@ kv:
 fn overlays_merge_by_key_and_null_removes() {
     let bao = Bao::start_dev();
     let dir = tempfile::tempdir().unwrap();
-    let base = plan_file(dir.path(), "base.yaml", BASE);
+    let base = plan_file(dir.path(), "base.yaml", &base());
     let prod = plan_file(
         dir.path(),
         "prod.yaml",
@@ -348,7 +342,7 @@ fn exit_codes_for_invalid_plans() {
 fn exit_codes_at_run_time() {
     let bao = Bao::start_dev();
     let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(dir.path(), "plan.yaml", BASE);
+    let plan = plan_file(dir.path(), "plan.yaml", &base());
     let p = plan.to_str().unwrap();
 
     // 1: nothing listens there, within the wait budget.
@@ -388,7 +382,10 @@ fn exit_codes_at_run_time() {
     let failing = plan_file(
         dir.path(),
         "verify.yaml",
-        &format!("{BASE}verify:\n  - kv_keys: {{ mount: app, path: api/config, keys: [API_URL, MISSING_KEY] }}\n"),
+        &format!(
+            "{}verify:\n  - kv_keys: {{ mount: app, path: api/config, keys: [API_URL, MISSING_KEY] }}\n",
+            base()
+        ),
     );
     let out = vc(&bao, &["apply", "-f", failing.to_str().unwrap()], &[]);
     out.assert_code(3);
@@ -436,7 +433,7 @@ fn secrets_from_env_never_reach_any_output() {
     let plan = plan_file(
         dir.path(),
         "plan.yaml",
-        r#"
+        &r#"
 version: 1
 mounts:
   app: { type: kv, options: { version: "2" } }
@@ -448,18 +445,7 @@ auth:
       token_reviewer_jwt: { env: REVIEWER_JWT }
       disable_local_ca_jwt: true
       kubernetes_ca_cert: |
-        -----BEGIN CERTIFICATE-----
-        MIIBkDCCATegAwIBAgIUSM456e2CLcZS6r7QC89sqPnYbc8wCgYIKoZIzj0EAwIw
-        FTETMBEGA1UEAwwKa3ViZXJuZXRlczAgFw0yNjExMjMxNTQxMDFaGA8yMTI2MTAz
-        MDE1NDEwMVowFTETMBEGA1UEAwwKa3ViZXJuZXRlczBZMBMGByqGSM49AgEGCCqG
-        SM49AwEHA0IABHVRltSnfG/yEWd1F9b/MxjfWy0gXaDMHFDqxFpZnkUWx6kcFqgY
-        FhU2lW/WLh0Zxf4xgfvqhbl/2xl6WCWOpVCjYzBhMB0GA1UdDgQWBBQINFaCYDyS
-        8MDbLx1RSZMdx1nFeTAfBgNVHSMEGDAWgBQINFaCYDyS8MDbLx1RSZMdx1nFeTAP
-        BgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwICpDAKBggqhkjOPQQDAgNHADBE
-        AiAUluJa3kNiZqsY/DgIyzVk+F4Ci3Q+cBosy1GIAXCUZwIgf3C2THGKhclZo7+S
-        ZQAwwbAxE+sZteSVNylIVw6TsyU=
-        -----END CERTIFICATE-----
-
+{CA}
 kv:
   app:
     db:
@@ -470,7 +456,8 @@ kv:
         DSN: { env: DB_PASSWORD }
 verify:
   - kv_keys: { mount: app, path: db, keys: [USER, PASSWORD] }
-"#,
+"#
+        .replace("{CA}", &ca_block(8)),
     );
     let p = plan.to_str().unwrap();
     for secret in [&secret_a, &secret_b] {
@@ -541,9 +528,7 @@ fn request_counts_of_cold_run_and_rerun() {
     let mut plan = String::from(
         "version: 1\nmounts:\n  app: {type: kv, options: {version: \"2\"}}\nauth:\n  kubernetes:\n    type: kubernetes\n    config:\n      kubernetes_host: https://127.0.0.1:6443\n      disable_local_ca_jwt: true\n      kubernetes_ca_cert: |\n",
     );
-    for line in crate::support::kube_api::CA_CERT_PEM.lines() {
-        plan.push_str(&format!("        {line}\n"));
-    }
+    plan.push_str(&ca_block(8));
     plan.push_str("    roles:\n");
     for i in 0..N {
         plan.push_str(&format!(

@@ -234,6 +234,22 @@ fn token_drift_guard_refuses_before_any_write() {
     assert_eq!(snapshot(&bao), before, "nothing was written");
 }
 
+/// `apply --wait-timeout 60s` in a thread, so the test can bring Vault up meanwhile.
+fn apply_in_background(
+    plan: &std::path::Path,
+    env: &[(&str, &str)],
+) -> std::thread::JoinHandle<cli::CliOutput> {
+    let plan = plan.to_str().unwrap().to_owned();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    std::thread::spawn(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        cli::run(&["apply", "-f", &plan, "--wait-timeout", "60s"], &env)
+    })
+}
+
 #[test]
 fn waits_for_vault_to_come_up_then_applies() {
     let port = free_port_pair();
@@ -242,24 +258,7 @@ fn waits_for_vault_to_come_up_then_applies() {
     let addr = format!("http://127.0.0.1:{port}");
     let token = format!("late-{}", crate::support::random_hex(8));
     let started = Instant::now();
-    let runner = {
-        let (addr, plan, token) = (addr.clone(), plan.clone(), token.clone());
-        std::thread::spawn(move || {
-            cli::run(
-                &[
-                    "apply",
-                    "-f",
-                    plan.to_str().unwrap(),
-                    "--wait-timeout",
-                    "60s",
-                ],
-                &[
-                    ("VAULT_ADDR", addr.as_str()),
-                    ("VAULT_TOKEN", token.as_str()),
-                ],
-            )
-        })
-    };
+    let runner = apply_in_background(&plan, &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", &token)]);
     std::thread::sleep(Duration::from_millis(1500));
     let bao = Bao::start_dev_on(port, &token);
     let out = runner.join().unwrap();
@@ -277,24 +276,13 @@ fn a_token_file_written_while_waiting_is_used() {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_file(dir.path(), "plan.yaml", PLAN);
     let token_file = dir.path().join("token");
-    let runner = {
-        let (addr, plan, token_file) = (bao.addr.clone(), plan.clone(), token_file.clone());
-        std::thread::spawn(move || {
-            cli::run(
-                &[
-                    "apply",
-                    "-f",
-                    plan.to_str().unwrap(),
-                    "--wait-timeout",
-                    "60s",
-                ],
-                &[
-                    ("VAULT_ADDR", addr.as_str()),
-                    ("VAULT_CONVERGE_TOKEN_FILE", token_file.to_str().unwrap()),
-                ],
-            )
-        })
-    };
+    let runner = apply_in_background(
+        &plan,
+        &[
+            ("VAULT_ADDR", &bao.addr),
+            ("VAULT_CONVERGE_TOKEN_FILE", token_file.to_str().unwrap()),
+        ],
+    );
     // Initialize and write the token while the job waits on the sealed server; unseal last.
     let (code, init) = bao.api(
         "POST",
