@@ -76,18 +76,6 @@ fn string_arg(arg: &Json, usage: &str) -> Result<String, String> {
     }
 }
 
-/// True when the value is, or contains, any value source.
-pub fn contains_source(value: &Json) -> bool {
-    if matches!(source_of(value), Ok(Some(_)) | Err(_)) {
-        return true;
-    }
-    match value {
-        Json::Array(items) => items.iter().any(contains_source),
-        Json::Object(map) => map.values().any(contains_source),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,7 +90,5 @@ mod tests {
         assert_eq!(source_of(&json!({"env": "X", "other": 1})).unwrap(), None);
         assert_eq!(source_of(&json!({"version": "2"})).unwrap(), None);
         assert!(source_of(&json!({"secretKeyRef": {"namespace": "a", "name": "b"}})).is_err());
-        assert!(contains_source(&json!({"a": [{"file": "x"}]})));
-        assert!(!contains_source(&json!({"a": [1, "x"]})));
     }
 }

@@ -157,11 +157,6 @@ impl Vault {
         Ok(self.request(Method::Post, path, Some(body)).await?.body)
     }
 
-    pub async fn delete(&self, path: &str) -> Result<(), VaultError> {
-        self.request(Method::Delete, path, None).await?;
-        Ok(())
-    }
-
     /// A retried request left out of the object counts (login, token revocation).
     pub async fn request_uncounted(
         &self,
@@ -183,7 +178,7 @@ impl Vault {
         let counter = match method {
             Method::Get => &self.counters.reads,
             Method::List => &self.counters.lists,
-            Method::Post | Method::Delete => &self.counters.writes,
+            Method::Post => &self.counters.writes,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         self.send_with_retry(method, path, None, body).await
@@ -298,9 +293,4 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         current = next;
     }
     current.to_string()
-}
-
-/// vaultrs' token lookup needs the `Client` trait in scope.
-pub fn client_of(vault: &Vault) -> &impl Client {
-    &vault.client
 }

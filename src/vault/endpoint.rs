@@ -13,7 +13,6 @@ pub enum Method {
     Get,
     List,
     Post,
-    Delete,
 }
 
 impl Method {
@@ -22,7 +21,6 @@ impl Method {
             Method::Get => "GET",
             Method::List => "LIST",
             Method::Post => "POST",
-            Method::Delete => "DELETE",
         }
     }
 }
@@ -49,7 +47,6 @@ impl Endpoint for RawEndpoint {
             Method::Get => RequestMethod::GET,
             Method::List => RequestMethod::LIST,
             Method::Post => RequestMethod::POST,
-            Method::Delete => RequestMethod::DELETE,
         }
     }
 
