@@ -58,26 +58,7 @@ ensure_pip_tool() {
     if command -v "$cmd" >/dev/null 2>&1 && "$cmd" --version >/dev/null 2>&1; then
         return 0
     fi
-    info "pip install $spec"
-    if ! PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install --quiet --disable-pip-version-check "$spec"; then
-        # Debian's system Python is "externally managed" (PEP 668).
-        PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install --quiet --disable-pip-version-check \
-            --user --break-system-packages "$spec"
-    fi
-    command -v pyenv >/dev/null 2>&1 && { pyenv rehash >/dev/null 2>&1 || true; }
-    hash -r
-    if ! command -v "$cmd" >/dev/null 2>&1; then
-        local dir
-        for dir in \
-            "$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')" \
-            "$("$PY" -m site --user-base)/bin"; do
-            if [ -x "$dir/$cmd" ]; then
-                path_prepend "$dir"
-                break
-            fi
-        done
-        hash -r
-    fi
+    pip_install_command "$PY" "$cmd" "$spec"
     "$cmd" --version >/dev/null 2>&1 || die "installed $spec but \`$cmd --version\` fails; PATH=$PATH"
 }
 

