@@ -2,7 +2,7 @@
 //! mounts and auth methods → policies → auth config/roles and database
 //! connections → database roles → KV fixtures and writes.
 
-use crate::plan::model::{Plan, PolicySource};
+use crate::plan::model::Plan;
 use crate::plan::LoadedPlan;
 use crate::resources::auth::role_collection;
 use crate::resources::database::ConnectionResource;
@@ -70,10 +70,7 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
                 &["policies", name],
             ),
             name: name.clone(),
-            source: match source {
-                PolicySource::Inline(t) => PolicySource::Inline(t.clone()),
-                PolicySource::File { file } => PolicySource::File { file: file.clone() },
-            },
+            source: source.clone(),
         }));
     }
 

@@ -20,6 +20,9 @@ pub struct Plan {
     pub auth: BTreeMap<String, AuthMethod>,
     #[serde(default)]
     pub policies: BTreeMap<String, PolicySource>,
+    /// `sys/policies/password/<name>`, written in the policies stage.
+    #[serde(default)]
+    pub password_policies: BTreeMap<String, PasswordPolicy>,
     #[serde(default)]
     pub databases: BTreeMap<String, DatabaseMount>,
     #[serde(default)]
@@ -34,6 +37,36 @@ pub struct Plan {
 #[serde(deny_unknown_fields)]
 pub struct VaultSection {
     pub expect_token: Option<ExpectToken>,
+    /// Where the tool keeps its records (`Once` actions, ownership).
+    #[serde(default)]
+    pub registry: RegistrySettings,
+}
+
+/// DESIGN.md "Ownership": one KV v2 secret per instance under `mount`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    #[serde(default = "default_registry_mount")]
+    pub mount: String,
+    #[serde(default = "default_registry_instance")]
+    pub instance: String,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        RegistrySettings {
+            mount: default_registry_mount(),
+            instance: default_registry_instance(),
+        }
+    }
+}
+
+fn default_registry_mount() -> String {
+    "vault-converge".to_owned()
+}
+
+fn default_registry_instance() -> String {
+    "default".to_owned()
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +89,9 @@ pub struct Mount {
     /// Tunable settings (`default_lease_ttl`, `max_lease_ttl`, ...).
     #[serde(default)]
     pub config: Fields,
+    /// Allows the one-way KV v1 → v2 upgrade of an existing mount.
+    #[serde(default)]
+    pub upgrade: bool,
 }
 
 /// An auth method, enabled at `sys/auth/<path>`.
@@ -68,11 +104,22 @@ pub struct AuthMethod {
     /// Written to `auth/<path>/config`.
     pub config: Option<Fields>,
     /// Written to `auth/<path>/role/<name>` (`users/<name>` for userpass).
+    /// Each may carry `sync: always | if-missing` for its write-only fields.
     #[serde(default)]
     pub roles: BTreeMap<String, Fields>,
+    /// Written to `auth/<path>/users/<name>` (userpass, ldap).
+    #[serde(default)]
+    pub users: BTreeMap<String, Fields>,
 }
 
+/// A password policy: its HCL rules inline or from a file.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicy {
+    pub policy: PolicySource,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum PolicySource {
     Inline(String),
@@ -149,8 +196,11 @@ pub enum WriteMode {
     /// Skipped when the path reads back.
     #[default]
     Create,
-    /// Written whenever a planned field differs from what reads back (or nothing reads back).
+    /// Written whenever a planned field differs from what reads back, and
+    /// on every run when the path cannot be read back (write-only endpoints).
     Overwrite,
+    /// Written once, then recorded in the registry and never again.
+    Once,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +211,8 @@ pub struct Write {
     pub data: Fields,
     #[serde(default)]
     pub mode: WriteMode,
+    /// `always`: written every run (write-only fields that cannot be compared).
+    pub sync: Option<SyncPolicy>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,4 +257,24 @@ pub struct CapabilitiesCheck {
     pub policy: String,
     pub path: String,
     pub expect: Vec<String>,
+}
+
+/// The key of a field map that is ours, not Vault's: `sync` on objects with
+/// write-only fields (auth config, roles, users).
+pub const SYNC_FIELD: &str = "sync";
+
+/// Splits our `sync` setting off a field map; the rest goes to Vault.
+pub fn split_sync(fields: &Fields) -> Result<(SyncPolicy, Fields), String> {
+    let mut rest = fields.clone();
+    let sync = match rest.remove(SYNC_FIELD) {
+        None => SyncPolicy::default(),
+        Some(serde_json::Value::String(s)) if s == "always" => SyncPolicy::Always,
+        Some(serde_json::Value::String(s)) if s == "if-missing" => SyncPolicy::IfMissing,
+        Some(other) => {
+            return Err(format!(
+                "sync must be `always` or `if-missing`, not {other}"
+            ))
+        }
+    };
+    Ok((sync, rest))
 }

@@ -77,7 +77,7 @@ impl KvResource {
                         generated: false,
                     },
                     None => Key {
-                        value: Json::String(generate.value()),
+                        value: Json::String(generated_value(ctx, &generate).await?),
                         hidden: true,
                         generated: true,
                     },
@@ -208,5 +208,30 @@ fn render_new(key: &Key) -> String {
         format!("{} (generated)", secret::REDACTED)
     } else {
         compare::render(&key.value, key.hidden)
+    }
+}
+
+/// A new value for a `generate` key: random here, or from Vault's password policy.
+async fn generated_value(
+    ctx: &Context,
+    generate: &crate::sources::generate::Generate,
+) -> Result<String, ObjectError> {
+    use crate::sources::generate::Generate;
+    match generate {
+        Generate::Random { length, charset } => Ok(charset.random(*length)),
+        Generate::Policy(name) => {
+            let path = format!("sys/policies/password/{name}/generate");
+            let answer = ctx.vault.read(&path).await?;
+            answer
+                .as_ref()
+                .and_then(|a| a.pointer("/data/password"))
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ObjectError::Conflict(format!(
+                        "password policy `{name}` generated no value at {path}; does the policy exist?"
+                    ))
+                })
+        }
     }
 }

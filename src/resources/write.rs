@@ -30,7 +30,7 @@ impl Resource for WriteResource {
                     fields: compare::created_fields(&fields),
                     requests: write(),
                 }),
-                (Some(_), WriteMode::Create) => Ok(Change::unchanged()),
+                (Some(_), WriteMode::Create | WriteMode::Once) => Ok(Change::unchanged()),
                 (Some(current), WriteMode::Overwrite) => {
                     let data = current.get("data").cloned().unwrap_or(current);
                     let changes = compare::diff_fields(&fields, &data);

@@ -1,5 +1,6 @@
 //! `generate: {length, charset}`: a random value created with the OS CSPRNG
 //! only when the KV key is absent, then kept in Vault forever.
+//! `generate: {policy: NAME}` asks Vault's password policy NAME instead.
 
 use rand::distr::{Distribution, Uniform};
 use serde_json::Value as Json;
@@ -28,9 +29,10 @@ impl Charset {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Generate {
-    pub length: usize,
-    pub charset: Charset,
+pub enum Generate {
+    Random { length: usize, charset: Charset },
+    /// `sys/policies/password/<name>/generate` makes the value.
+    Policy(String),
 }
 
 const MAX_LENGTH: usize = 4096;
@@ -39,13 +41,19 @@ impl Generate {
     pub fn from_json(arg: &Json) -> Result<Generate, String> {
         let map = arg
             .as_object()
-            .ok_or("expected `generate: {length, charset}`")?;
+            .ok_or("expected `generate: {length, charset}` or `generate: {policy: NAME}`")?;
+        if let Some(policy) = map.get("policy") {
+            return match (policy.as_str(), map.len()) {
+                (Some(name), 1) if !name.is_empty() => Ok(Generate::Policy(name.to_owned())),
+                _ => Err("generate: {policy: NAME} takes one non-empty policy name and nothing else".into()),
+            };
+        }
         if let Some(extra) = map
             .keys()
             .find(|k| !["length", "charset"].contains(&k.as_str()))
         {
             return Err(format!(
-                "generate: unknown field `{extra}`, expected length, charset"
+                "generate: unknown field `{extra}`, expected length, charset (or policy)"
             ));
         }
         let length = map
@@ -66,15 +74,17 @@ impl Generate {
                 ))
             }
         };
-        Ok(Generate { length, charset })
+        Ok(Generate::Random { length, charset })
     }
+}
 
+impl Charset {
     /// A fresh value from the thread-local CSPRNG (ChaCha, seeded by the OS).
-    pub fn value(&self) -> String {
-        let alphabet = self.charset.alphabet();
+    pub fn random(self, length: usize) -> String {
+        let alphabet = self.alphabet();
         let pick = Uniform::new(0, alphabet.len()).expect("non-empty alphabet");
         let mut rng = rand::rng();
-        (0..self.length)
+        (0..length)
             .map(|_| alphabet[pick.sample(&mut rng)] as char)
             .collect()
     }
@@ -88,10 +98,18 @@ mod tests {
     #[test]
     fn generates_requested_length_and_charset() {
         let g = Generate::from_json(&json!({"length": 40, "charset": "hex"})).unwrap();
-        let v = g.value();
+        let Generate::Random { length, charset } = g else {
+            panic!("{g:?}")
+        };
+        let v = charset.random(length);
         assert_eq!(v.len(), 40);
         assert!(v.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(v, g.value(), "two draws of 160 bits differ");
+        assert_ne!(v, charset.random(length), "two draws of 160 bits differ");
+        assert_eq!(
+            Generate::from_json(&json!({"policy": "alnum"})).unwrap(),
+            Generate::Policy("alnum".into())
+        );
+        assert!(Generate::from_json(&json!({"policy": "alnum", "length": 3})).is_err());
     }
 
     #[test]
