@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
-use crate::plan::model::{Check, Plan};
+use crate::plan::model::{Check, Plan, WriteMode};
 use crate::resources::auth::role_collection;
 use crate::sources::{source_of, SecretKeyRef, Source};
 
@@ -27,6 +27,8 @@ const RW: [&str; 3] = ["read", "create", "update"];
 pub fn policy_hcl(plan: &Plan) -> String {
     let mut g = Grants::default();
     let trim = |p: &str| p.trim_matches('/').to_owned();
+    // Planned fields are checked against the server's API description.
+    g.add("sys/internal/specs/openapi", &["read"]);
     if !plan.mounts.is_empty() || !plan.kv.is_empty() {
         g.add("sys/mounts", &["read"]);
     }
@@ -48,10 +50,17 @@ pub fn policy_hcl(plan: &Plan) -> String {
         if method.config.is_some() {
             g.add(format!("auth/{path}/config"), &RW);
         }
-        if !method.roles.is_empty() {
-            let collection = format!("auth/{path}/{}", role_collection(&method.kind));
+        let collections = [
+            (role_collection(&method.kind), &method.roles),
+            ("users", &method.users),
+        ];
+        for (segment, entries) in collections {
+            if entries.is_empty() {
+                continue;
+            }
+            let collection = format!("auth/{path}/{segment}");
             g.add(collection.clone(), &["list"]);
-            for name in method.roles.keys() {
+            for name in entries.keys() {
                 g.add(format!("{collection}/{name}"), &RW);
             }
         }
@@ -60,7 +69,27 @@ pub fn policy_hcl(plan: &Plan) -> String {
         g.add("sys/policies/acl", &["list"]);
     }
     for name in plan.policies.keys() {
-        g.add(format!("sys/policies/acl/{name}"), &RW);
+        g.add(format!("sys/policies/acl/{}", name.to_lowercase()), &RW);
+    }
+    if !plan.password_policies.is_empty() {
+        g.add("sys/policies/password", &["list"]);
+    }
+    for name in plan.password_policies.keys() {
+        g.add(format!("sys/policies/password/{name}"), &RW);
+        g.add(format!("sys/policies/password/{name}/generate"), &["read"]);
+    }
+    let once_actions = plan.writes.iter().any(|w| w.mode == WriteMode::Once)
+        || plan
+            .databases
+            .values()
+            .any(|db| db.connections.values().any(|c| c.rotate_root));
+    if once_actions {
+        // The registry keeps the once-only records; its mount is enabled on first use.
+        let registry = &plan.vault.registry;
+        let mount = trim(&registry.mount);
+        g.add("sys/mounts", &["read"]);
+        g.add(format!("sys/mounts/{mount}"), &RW);
+        g.add(format!("{mount}/data/{}", registry.instance), &RW);
     }
     for (mount, db) in &plan.databases {
         let mount = trim(mount);
@@ -84,13 +113,25 @@ pub fn policy_hcl(plan: &Plan) -> String {
     }
     for (mount, fixtures) in &plan.kv {
         let mount = trim(mount);
+        // KV v1 keeps secrets at the mount's top; `type: kv` without a version is v1.
+        let v1 = plan.mounts.get(&mount).is_some_and(|m| {
+            m.kind == "kv"
+                && m.options
+                    .get("version")
+                    .is_none_or(|v| v.to_string().trim_matches('"') == "1")
+        });
+        let (list, data) = if v1 {
+            (mount.clone(), mount.clone())
+        } else {
+            (format!("{mount}/metadata"), format!("{mount}/data"))
+        };
         for path in fixtures.keys().map(|p| trim(p)) {
             let dir = path
                 .rsplit_once('/')
                 .map(|(d, _)| format!("/{d}"))
                 .unwrap_or_default();
-            g.add(format!("{mount}/metadata{dir}"), &["list"]);
-            g.add(format!("{mount}/data/{path}"), &RW);
+            g.add(format!("{list}{dir}"), &["list"]);
+            g.add(format!("{data}/{path}"), &RW);
         }
     }
     for write in &plan.writes {

@@ -9,7 +9,8 @@ use serde_json::Value as Json;
 use crate::engine::report::PlanSize;
 use crate::engine::{self, Mode, Report};
 use crate::plan::{self, LoadedPlan, LocalSources, PlanError};
-use crate::resources::Context;
+use crate::registry::Registry;
+use crate::resources::{Context, FailureClass};
 use crate::secret::Secret;
 use crate::settings::{Settings, SettingsError};
 use crate::sources::resolve::Resolver;
@@ -42,8 +43,9 @@ pub enum Status {
     Clean,
     /// `plan` found changes to make.
     ChangesPending,
-    /// At least one object could not be read or written.
-    ObjectsFailed,
+    /// At least one object could not be read or written; the class of the
+    /// most serious failure (refused > invalid > runtime) picks the exit code.
+    ObjectsFailed(FailureClass),
     /// Everything was written, but a verify check failed.
     VerifyFailed,
 }
@@ -122,7 +124,12 @@ pub async fn run(
         None => (configured_token(settings)?, false),
     };
     let vault = unauthenticated.with_token(token)?;
-    let ctx = Context::new(vault, Resolver::default());
+    let mut ctx = Context::new(
+        vault,
+        Resolver::default(),
+        Registry::new(&loaded.plan.vault.registry),
+    );
+    ctx.planning = command == Command::Plan;
     let result = converge_and_verify(&ctx, &loaded, &stages, command, settings, report).await;
     if owned_token {
         // The token from our login must not outlive the run, whatever happened.
@@ -156,34 +163,43 @@ async fn converge_and_verify(
     let concurrency = settings.concurrency;
 
     let mut status = Status::Clean;
+    let mut failed = engine::run::Failed::new();
     if command != Command::Verify {
         let mode = if command == Command::Plan {
             Mode::Plan
         } else {
             Mode::Apply
         };
-        let (objects, timings) = engine::converge(ctx, stages, mode, concurrency).await;
+        let gate_started = Instant::now();
+        let mut gate = engine::fields_gate::FieldsGate::check(ctx, stages).await?;
+        report.timings.fields_check_ms = gate_started.elapsed().as_millis() as u64;
+        let (objects, timings, failed_now) =
+            engine::converge(ctx, stages, mode, concurrency, &mut gate).await;
+        failed = failed_now;
         report.objects = objects;
         report.timings.stages = timings;
         report.summarize();
-        if report.summary.failed > 0 {
-            status = Status::ObjectsFailed;
+        if let Some(class) = report.objects.iter().filter_map(|o| o.failure).max() {
+            status = Status::ObjectsFailed(class);
+        } else if report.summary.failed + report.summary.skipped > 0 {
+            status = Status::ObjectsFailed(FailureClass::Runtime);
         } else if command == Command::Plan && report.summary.changes > 0 {
             status = Status::ChangesPending;
         }
     }
+    // Checks that use a failed object are skipped; the others still run.
     let verify_now = match command {
-        Command::Apply { verify } => verify && status == Status::Clean,
+        Command::Apply { verify } => verify,
         Command::Verify => true,
         _ => false,
     };
     report.requests = ctx.vault.counts();
     if verify_now {
         let verify_started = Instant::now();
-        report.verify = verify::run_checks(ctx, loaded, concurrency).await;
+        report.verify = verify::run_checks(ctx, loaded, concurrency, &failed).await;
         report.timings.verify_ms = verify_started.elapsed().as_millis() as u64;
         report.summarize();
-        if report.summary.verify_failed > 0 {
+        if report.summary.verify_failed > 0 && status == Status::Clean {
             status = Status::VerifyFailed;
         }
     }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod engine;
 pub mod plan;
+pub mod registry;
 pub mod resources;
 pub mod secret;
 pub mod settings;

@@ -11,6 +11,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 use vault_converge::app::{self, Command, RunError, Status};
 use vault_converge::plan::PlanError;
+use vault_converge::resources::FailureClass;
 use vault_converge::secret::scrub;
 use vault_converge::settings::{Overrides, Settings, SettingsError};
 
@@ -228,11 +229,12 @@ fn main() -> ExitCode {
         Status::Clean => ExitCode::from(EXIT_OK),
         Status::ChangesPending if detailed => ExitCode::from(EXIT_CHANGES),
         Status::ChangesPending => ExitCode::from(EXIT_OK),
-        Status::ObjectsFailed => {
+        Status::ObjectsFailed(class) => {
+            // Name a failure of the class that chose the exit code.
             let first = report
                 .objects
                 .iter()
-                .find(|o| o.error.is_some())
+                .find(|o| o.failure == Some(class))
                 .map(|o| {
                     format!(
                         "{} {}{}: {}",
@@ -246,9 +248,14 @@ fn main() -> ExitCode {
                     )
                 })
                 .unwrap_or_default();
+            let code = match class {
+                FailureClass::Refused => EXIT_REFUSED,
+                FailureClass::Invalid => EXIT_INVALID,
+                FailureClass::Runtime => EXIT_RUNTIME,
+            };
             fail(
                 Some(&settings),
-                EXIT_RUNTIME,
+                code,
                 &format!(
                     "{} failed: {} of {} objects failed, first: {first}; fix it and rerun",
                     report.command,

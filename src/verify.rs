@@ -7,40 +7,80 @@ use serde_json::{json, Value as Json};
 use crate::engine::CheckReport;
 use crate::plan::model::{CapabilitiesCheck, Check, DatabaseCredsCheck, KvKeysCheck, LoginCheck};
 use crate::plan::LoadedPlan;
-use crate::resources::Context;
+use crate::engine::run::Failed;
+use crate::resources::context::table_entry;
+use crate::resources::mount::kv_version;
+use crate::resources::{deps, Context};
 use crate::secret::{self, scrub};
 use crate::sources::{source_of, Source};
 use crate::vault::{Method, VaultError};
 
+/// Runs the checks; a check that uses an object that failed (`failed`: its
+/// dependency key) is skipped, not run.
 pub async fn run_checks(
     ctx: &Context,
     loaded: &LoadedPlan,
     concurrency: usize,
+    failed: &Failed,
 ) -> Vec<CheckReport> {
     let checks = loaded.plan.verify.iter().enumerate();
     stream::iter(checks)
         .map(|(i, check)| async move {
             let (name, target) = describe(check);
+            let location = loaded
+                .loc(&["verify", &i.to_string()])
+                .map(|l| format!("{}:{}", l.file, l.line));
+            if let Some(cause) = needs(check).iter().find_map(|n| failed.get(n)) {
+                return CheckReport {
+                    check: name.to_owned(),
+                    target,
+                    location,
+                    passed: false,
+                    skipped: true,
+                    message: Some(format!("not run: it uses {cause}, which failed")),
+                };
+            }
             let outcome = match check {
                 Check::KvKeys(c) => kv_keys(ctx, c).await,
                 Check::DatabaseCreds(c) => database_creds(ctx, c).await,
                 Check::Login(c) => login(ctx, c).await,
                 Check::Capabilities(c) => capabilities(ctx, c).await,
             };
-            let location = loaded
-                .loc(&["verify", &i.to_string()])
-                .map(|l| format!("{}:{}", l.file, l.line));
             CheckReport {
                 check: name.to_owned(),
                 target,
                 location,
                 passed: outcome.is_ok(),
+                skipped: false,
                 message: outcome.err().map(|m| scrub(&m)),
             }
         })
         .buffered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// The dependency keys of the objects a check uses.
+fn needs(check: &Check) -> Vec<String> {
+    match check {
+        Check::KvKeys(c) => vec![
+            deps::mount(&c.mount),
+            deps::object(&format!("{}/data/{}", c.mount, c.path)),
+            deps::object(&format!("{}/{}", c.mount, c.path)),
+        ],
+        Check::DatabaseCreds(c) => vec![
+            deps::mount(&c.mount),
+            deps::object(&format!("{}/roles/{}", c.mount, c.role)),
+        ],
+        Check::Login(c) => {
+            let mut keys = vec![deps::auth(&c.auth)];
+            if let Some(role) = &c.role {
+                keys.push(deps::object(&format!("auth/{}/role/{role}", c.auth)));
+            }
+            keys
+        }
+        Check::Capabilities(c) => vec![deps::policy(&c.policy)],
+    }
 }
 
 fn describe(check: &Check) -> (&'static str, String) {
@@ -70,13 +110,22 @@ fn vault_reason(e: &VaultError) -> String {
 }
 
 async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
-    let path = format!("{}/data/{}", c.mount, c.path);
+    let table = ctx
+        .mount_table()
+        .await
+        .map_err(|e| format!("cannot read sys/mounts: {}", vault_reason(&e)))?;
+    let v2 = table_entry(&table, &c.mount).and_then(kv_version).as_deref() == Some("2");
+    let (path, pointer) = if v2 {
+        (format!("{}/data/{}", c.mount, c.path), "/data/data")
+    } else {
+        (format!("{}/{}", c.mount, c.path), "/data")
+    };
     let data = ctx
         .vault
         .read(&path)
         .await
         .map_err(|e| format!("cannot read {path}: {}", vault_reason(&e)))?
-        .and_then(|body| body.pointer("/data/data").cloned())
+        .and_then(|body| body.pointer(pointer).cloned())
         .ok_or_else(|| format!("{path} does not exist (or its latest version is deleted)"))?;
     let missing: Vec<&str> = c
         .keys

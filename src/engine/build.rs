@@ -1,48 +1,149 @@
-//! Plan → ordered stages of resources (DESIGN.md "Order"):
-//! mounts and auth methods → policies → auth config/roles and database
-//! connections → database roles → KV fixtures and writes.
+//! Plan → ordered stages of resources (DESIGN.md "Order and dependencies"):
+//! mounts and auth methods → policies and password policies → auth config,
+//! roles, users and database connections → database roles → KV fixtures →
+//! `writes`, one after another in plan order. Each object names the objects
+//! it depends on, so a failure skips only what needs it.
 
-use crate::plan::model::Plan;
+use super::fields_gate::FieldSet;
+use crate::plan::model::{split_sync, Fields, Plan, SyncPolicy};
 use crate::plan::LoadedPlan;
 use crate::resources::auth::role_collection;
 use crate::resources::database::ConnectionResource;
+use crate::resources::deps;
 use crate::resources::fields::FieldsResource;
 use crate::resources::kv::KvResource;
-use crate::resources::mount::{MountResource, Table};
-use crate::resources::policy::PolicyResource;
+use crate::resources::mount::{MountResource, MountSpec, Table};
+use crate::resources::policy::{PolicyResource, LIST_PATH, PASSWORD_LIST_PATH};
 use crate::resources::write::WriteResource;
 use crate::resources::{Kind, ObjectId, Resource};
 
 pub struct Stage {
     pub name: &'static str,
     pub resources: Vec<Box<dyn Resource>>,
+    /// Run one after another in plan order (`writes`: a later one may need an earlier one).
+    pub sequential: bool,
+}
+
+impl Stage {
+    fn new(name: &'static str, resources: Vec<Box<dyn Resource>>) -> Stage {
+        Stage {
+            name,
+            resources,
+            sequential: false,
+        }
+    }
+}
+
+/// The mount a Vault path lives under, if the plan declares it: writes to
+/// `transit/keys/x` need mount `transit`, to `auth/approle/role/x` auth `approle`.
+fn owning_mount(plan: &Plan, path: &str) -> Option<String> {
+    let trimmed = path.trim_matches('/');
+    if let Some(rest) = trimmed.strip_prefix("auth/") {
+        return plan
+            .auth
+            .keys()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| rest == *p || rest.starts_with(&format!("{p}/")))
+            .max_by_key(|p| p.len())
+            .map(deps::auth);
+    }
+    plan.mounts
+        .keys()
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| trimmed == *p || trimmed.starts_with(&format!("{p}/")))
+        .max_by_key(|p| p.len())
+        .map(deps::mount)
+}
+
+/// The planned mount a path lives under and its type, for the fields check.
+fn owning_mount_type(plan: &Plan, path: &str) -> Option<(String, String)> {
+    let key = owning_mount(plan, path)?;
+    if let Some(auth) = key.strip_prefix("auth:") {
+        let method = plan.auth.iter().find(|(p, _)| p.trim_matches('/') == auth)?.1;
+        return Some((format!("auth/{auth}"), method.kind.clone()));
+    }
+    let mount = key.strip_prefix("mount:")?;
+    let planned = plan.mounts.iter().find(|(p, _)| p.trim_matches('/') == mount)?.1;
+    let kind = match (planned.kind.as_str(), declared_kv_version(planned)) {
+        ("kv", 2) | ("kv-v2", _) => "kv-v2".to_owned(),
+        (other, _) => other.to_owned(),
+    };
+    Some((mount.to_owned(), kind))
+}
+
+/// Auth methods named by `${accessor:auth/PATH}` anywhere in `text`.
+fn accessor_needs(text: &str) -> Vec<String> {
+    crate::plan::interpolate::accessor_refs(text)
+        .iter()
+        .map(|p| deps::auth(p.trim_start_matches("auth/")))
+        .collect()
+}
+
+fn fields_accessor_needs(fields: &Fields) -> Vec<String> {
+    fields
+        .values()
+        .flat_map(|v| accessor_needs(&v.to_string()))
+        .collect()
 }
 
 pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
     let plan: &Plan = &loaded.plan;
-    let id = |kind: Kind, path: String, at: &[&str]| ObjectId {
-        kind,
-        path,
-        loc: loaded.loc(at),
+    let id = |kind: Kind, path: String, at: &[&str], provides: String, needs: Vec<String>| {
+        ObjectId {
+            kind,
+            path,
+            loc: loaded.loc(at),
+            provides: Some(provides),
+            needs,
+        }
     };
     let trim = |p: &str| p.trim_matches('/').to_owned();
+    // The fields an object writes and where the plan sets each one.
+    let field_set = |path: &str, fields: &Fields, at: &[&str], mount: Option<(String, String)>| {
+        let fields = fields
+            .keys()
+            .map(|name| {
+                let mut at = at.to_vec();
+                at.push(name);
+                (name.clone(), loaded.loc(&at))
+            })
+            .collect();
+        Some(FieldSet {
+            path: path.to_owned(),
+            fields,
+            mount,
+        })
+    };
+    let sync_of = |fields: &Fields| split_sync(fields).unwrap_or((SyncPolicy::default(), fields.clone()));
 
     let mut mounts: Vec<Box<dyn Resource>> = Vec::new();
     for (path, m) in &plan.mounts {
         let path = trim(path);
-        mounts.push(Box::new(MountResource::new(
+        let mut mount = MountResource::new(
             id(
                 Kind::Mount,
                 format!("sys/mounts/{path}"),
                 &["mounts", &path],
+                deps::mount(&path),
+                Vec::new(),
             ),
             Table::SecretEngines,
             &path,
-            &m.kind,
-            m.description.clone(),
-            m.options.clone(),
-            m.config.clone(),
-        )));
+            MountSpec {
+                kind: m.kind.clone(),
+                description: m.description.clone(),
+                options: m.options.clone(),
+                config: m.config.clone(),
+                upgrade: m.upgrade,
+            },
+        );
+        mount.check = field_set(
+            &format!("sys/mounts/{path}/tune"),
+            &m.config,
+            &["mounts", &path, "config"],
+            None,
+        );
+        mounts.push(Box::new(mount));
     }
     for (path, a) in &plan.auth {
         let path = trim(path);
@@ -51,26 +152,54 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
                 Kind::AuthMethod,
                 format!("sys/auth/{path}"),
                 &["auth", &path],
+                deps::auth(&path),
+                Vec::new(),
             ),
             Table::AuthMethods,
             &path,
-            &a.kind,
-            a.description.clone(),
-            Default::default(),
-            Default::default(),
+            MountSpec {
+                kind: a.kind.clone(),
+                description: a.description.clone(),
+                options: Fields::new(),
+                config: Fields::new(),
+                upgrade: false,
+            },
         )));
     }
 
     let mut policies: Vec<Box<dyn Resource>> = Vec::new();
     for (name, source) in &plan.policies {
+        // Vault stores ACL policy names in lower case.
+        let stored = name.to_lowercase();
+        let needs = match source {
+            crate::plan::PolicySource::Inline(text) => accessor_needs(text),
+            crate::plan::PolicySource::File { .. } => Vec::new(),
+        };
         policies.push(Box::new(PolicyResource {
             id: id(
                 Kind::Policy,
-                format!("sys/policies/acl/{name}"),
+                format!("{LIST_PATH}/{stored}"),
                 &["policies", name],
+                deps::policy(&stored),
+                needs,
             ),
-            name: name.clone(),
+            collection: LIST_PATH,
+            name: stored,
             source: source.clone(),
+        }));
+    }
+    for (name, p) in &plan.password_policies {
+        policies.push(Box::new(PolicyResource {
+            id: id(
+                Kind::PasswordPolicy,
+                format!("{PASSWORD_LIST_PATH}/{name}"),
+                &["password_policies", name],
+                deps::password_policy(name),
+                Vec::new(),
+            ),
+            collection: PASSWORD_LIST_PATH,
+            name: name.clone(),
+            source: p.policy.clone(),
         }));
     }
 
@@ -78,38 +207,73 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
     for (path, a) in &plan.auth {
         let path = trim(path);
         if let Some(fields) = &a.config {
+            let (sync, fields) = sync_of(fields);
+            let vault_path = format!("auth/{path}/config");
+            let mut needs = vec![deps::auth(&path)];
+            needs.extend(fields_accessor_needs(&fields));
             config.push(Box::new(FieldsResource {
                 id: id(
                     Kind::AuthConfig,
-                    format!("auth/{path}/config"),
+                    vault_path.clone(),
                     &["auth", &path, "config"],
+                    deps::object(&vault_path),
+                    needs,
                 ),
                 listing: None,
-                fields: fields.clone(),
+                check: field_set(
+                    &vault_path,
+                    &fields,
+                    &["auth", &path, "config"],
+                    Some((format!("auth/{path}"), a.kind.clone())),
+                ),
+                fields,
+                sync,
             }));
         }
-        let collection = format!("auth/{path}/{}", role_collection(&a.kind));
-        for (name, fields) in &a.roles {
-            config.push(Box::new(FieldsResource {
-                id: id(
-                    Kind::AuthRole,
-                    format!("{collection}/{name}"),
-                    &["auth", &path, "roles", name],
-                ),
-                listing: Some((collection.clone(), name.clone())),
-                fields: fields.clone(),
-            }));
+        let collections = [
+            (role_collection(&a.kind), "roles", &a.roles),
+            ("users", "users", &a.users),
+        ];
+        for (segment, key, entries) in collections {
+            let collection = format!("auth/{path}/{segment}");
+            for (name, fields) in entries {
+                let (sync, fields) = sync_of(fields);
+                let vault_path = format!("{collection}/{name}");
+                let mut needs = vec![deps::auth(&path)];
+                needs.extend(fields_accessor_needs(&fields));
+                config.push(Box::new(FieldsResource {
+                    id: id(
+                        Kind::AuthRole,
+                        vault_path.clone(),
+                        &["auth", &path, key, name],
+                        deps::object(&vault_path),
+                        needs,
+                    ),
+                    listing: Some((collection.clone(), name.clone())),
+                    check: field_set(
+                        &vault_path,
+                        &fields,
+                        &["auth", &path, key, name],
+                        Some((format!("auth/{path}"), a.kind.clone())),
+                    ),
+                    fields,
+                    sync,
+                }));
+            }
         }
     }
     let mut db_roles: Vec<Box<dyn Resource>> = Vec::new();
     for (mount, db) in &plan.databases {
         let mount = trim(mount);
         for (name, conn) in &db.connections {
+            let vault_path = format!("{mount}/config/{name}");
             config.push(Box::new(ConnectionResource {
                 id: id(
                     Kind::DatabaseConnection,
-                    format!("{mount}/config/{name}"),
+                    vault_path,
                     &["databases", &mount, "connections", name],
+                    deps::connection(&mount, name),
+                    vec![deps::mount(&mount)],
                 ),
                 mount: mount.clone(),
                 name: name.clone(),
@@ -128,31 +292,51 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
         for (segment, key, kind, roles) in collections {
             let collection = format!("{mount}/{segment}");
             for (name, fields) in roles {
+                let vault_path = format!("{collection}/{name}");
+                let mut needs = vec![deps::mount(&mount)];
+                if let Some(db_name) = fields.get("db_name").and_then(|v| v.as_str()) {
+                    needs.push(deps::connection(&mount, db_name));
+                }
+                if let Some(policy) = fields.get("password_policy").and_then(|v| v.as_str()) {
+                    needs.push(deps::password_policy(policy));
+                }
                 db_roles.push(Box::new(FieldsResource {
-                    id: id(
-                        kind,
-                        format!("{collection}/{name}"),
-                        &["databases", &mount, key, name],
-                    ),
+                    id: id(kind, vault_path.clone(), &["databases", &mount, key, name], deps::object(&vault_path), needs),
                     listing: Some((collection.clone(), name.clone())),
+                    check: field_set(
+                        &vault_path,
+                        fields,
+                        &["databases", &mount, key, name],
+                        Some((mount.clone(), "database".to_owned())),
+                    ),
                     fields: fields.clone(),
+                    sync: SyncPolicy::IfMissing,
                 }));
             }
         }
     }
 
-    let mut data: Vec<Box<dyn Resource>> = Vec::new();
-    for (mount, fixtures) in &plan.kv {
+    let mut fixtures: Vec<Box<dyn Resource>> = Vec::new();
+    for (mount, entries) in &plan.kv {
         let mount = trim(mount);
-        for (path, fixture) in fixtures {
+        let declared_version = plan.mounts.get(&mount).map(declared_kv_version);
+        for (path, fixture) in entries {
             let path = trim(path);
-            data.push(Box::new(KvResource {
+            let vault_path = match declared_version {
+                Some(1) => format!("{mount}/{path}"),
+                _ => format!("{mount}/data/{path}"),
+            };
+            let mut needs = vec![deps::mount(&mount)];
+            needs.extend(generate_policy_needs(&fixture.data));
+            fixtures.push(Box::new(KvResource {
                 id: id(
                     Kind::KvSecret,
-                    format!("{mount}/data/{path}"),
+                    vault_path.clone(),
                     &["kv", &mount, &path],
+                    deps::object(&vault_path),
+                    needs,
                 ),
-                mount_in_plan: plan.mounts.contains_key(&mount),
+                declared_version,
                 mount: mount.clone(),
                 path,
                 mode: fixture.mode,
@@ -160,36 +344,72 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
             }));
         }
     }
+
+    let mut writes: Vec<Box<dyn Resource>> = Vec::new();
     for (i, w) in plan.writes.iter().enumerate() {
         let path = trim(&w.path);
-        data.push(Box::new(WriteResource {
-            id: id(Kind::Write, path.clone(), &["writes", &i.to_string()]),
+        let mut needs: Vec<String> = owning_mount(plan, &path).into_iter().collect();
+        needs.extend(fields_accessor_needs(&w.data));
+        let index = i.to_string();
+        writes.push(Box::new(WriteResource {
+            check: field_set(
+                &path,
+                &w.data,
+                &["writes", &index, "data"],
+                owning_mount_type(plan, &path),
+            ),
+            id: id(
+                Kind::Write,
+                path.clone(),
+                &["writes", &i.to_string()],
+                deps::object(&path),
+                needs,
+            ),
             path,
             mode: w.mode,
+            sync: w.sync.unwrap_or_default(),
             data: w.data.clone(),
         }));
     }
 
     vec![
+        Stage::new("mounts and auth methods", mounts),
+        Stage::new("policies and password policies", policies),
+        Stage::new("auth config, roles, users and database connections", config),
+        Stage::new("database roles", db_roles),
+        Stage::new("kv fixtures", fixtures),
         Stage {
-            name: "mounts and auth methods",
-            resources: mounts,
-        },
-        Stage {
-            name: "policies",
-            resources: policies,
-        },
-        Stage {
-            name: "auth config, roles and database connections",
-            resources: config,
-        },
-        Stage {
-            name: "database roles",
-            resources: db_roles,
-        },
-        Stage {
-            name: "kv fixtures and writes",
-            resources: data,
+            sequential: true,
+            ..Stage::new("writes", writes)
         },
     ]
+}
+
+/// The KV version a planned mount will have (Vault's default for `kv` is 1).
+fn declared_kv_version(mount: &crate::plan::model::Mount) -> u8 {
+    match mount.kind.as_str() {
+        "kv-v2" => 2,
+        "kv" => match mount.options.get("version").map(|v| v.to_string()) {
+            Some(v) if v.trim_matches('"') == "2" => 2,
+            _ => 1,
+        },
+        _ => 2,
+    }
+}
+
+/// Password policies named by `generate: {policy: NAME}` at any depth of KV data.
+fn generate_policy_needs(data: &Fields) -> Vec<String> {
+    let mut needs = Vec::new();
+    let mut stack: Vec<&serde_json::Value> = data.values().collect();
+    while let Some(value) = stack.pop() {
+        if let Some(name) = value.pointer("/generate/policy").and_then(|v| v.as_str()) {
+            needs.push(deps::password_policy(name));
+        }
+        match value {
+            serde_json::Value::Object(map) => stack.extend(map.values()),
+            serde_json::Value::Array(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    needs
 }

@@ -1,6 +1,7 @@
 //! plan → ordered change set → concurrent apply → report.
 
 pub mod build;
+pub mod fields_gate;
 pub mod report;
 pub mod run;
 

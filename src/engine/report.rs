@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::resources::{Action, FieldChange, Kind};
+use crate::resources::{Action, FailureClass, FieldChange, Kind, ObjectId};
 use crate::secret::scrub;
 use crate::vault::RequestCounts;
 
@@ -22,6 +22,32 @@ pub struct ObjectReport {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Planned fields that could not be compared (Vault does not return them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub write_only: Vec<String>,
+    /// Warnings Vault returned for the object's writes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// For a failed object: which exit code its failure calls for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureClass>,
+}
+
+impl ObjectReport {
+    pub fn new(id: &ObjectId, action: Action) -> ObjectReport {
+        ObjectReport {
+            kind: id.kind,
+            path: id.path.clone(),
+            location: id.loc.as_ref().map(|l| format!("{}:{}", l.file, l.line)),
+            action,
+            changes: Vec::new(),
+            error: None,
+            hint: None,
+            write_only: Vec::new(),
+            warnings: Vec::new(),
+            failure: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +57,9 @@ pub struct CheckReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     pub passed: bool,
+    /// Not run: it uses an object that failed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -46,6 +75,7 @@ pub struct Summary {
     pub skipped: usize,
     pub verify_passed: usize,
     pub verify_failed: usize,
+    pub verify_skipped: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +88,8 @@ pub struct StageTiming {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
     pub total_ms: u64,
+    /// Reading the server's API description and checking the plan's fields.
+    pub fields_check_ms: u64,
     pub stages: Vec<StageTiming>,
     pub verify_ms: u64,
 }
@@ -112,7 +144,8 @@ impl Report {
         }
         s.changes = s.created + s.updated;
         s.verify_passed = self.verify.iter().filter(|c| c.passed).count();
-        s.verify_failed = self.verify.len() - s.verify_passed;
+        s.verify_skipped = self.verify.iter().filter(|c| c.skipped).count();
+        s.verify_failed = self.verify.len() - s.verify_passed - s.verify_skipped;
         self.summary = s;
     }
 
@@ -144,6 +177,16 @@ impl Report {
                     (None, None) => writeln!(out, "    {}", c.field),
                 };
             }
+            if !o.write_only.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    write-only, not compared: {}",
+                    o.write_only.join(", ")
+                );
+            }
+            for warning in &o.warnings {
+                let _ = writeln!(out, "    warning: {warning}");
+            }
             if let Some(error) = &o.error {
                 let _ = writeln!(out, "    error: {error}");
             }
@@ -152,7 +195,11 @@ impl Report {
             }
         }
         for c in &self.verify {
-            let symbol = if c.passed { "✓" } else { "✗" };
+            let symbol = match (c.passed, c.skipped) {
+                (true, _) => "✓",
+                (false, true) => "-",
+                (false, false) => "✗",
+            };
             let _ = write!(out, "{symbol} verify {} {}", c.check, c.target);
             if let Some(loc) = &c.location {
                 let _ = write!(out, "  ({loc})");

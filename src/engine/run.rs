@@ -1,14 +1,18 @@
 //! Runs the stages in order; objects within a stage run concurrently,
-//! bounded by `--concurrency`. A failed object does not stop its stage, but
-//! later stages (which may depend on it) are skipped when applying.
+//! bounded by `--concurrency` (`writes` one after another). A failed object
+//! fails only what depends on it (DESIGN.md "Failure"): the objects that
+//! name it in `needs` are skipped, everything else still runs.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
+use serde_json::Value as Json;
 
 use super::build::Stage;
+use super::fields_gate::FieldsGate;
 use super::report::{ObjectReport, StageTiming};
-use crate::resources::{Action, Context, ObjectError, Resource};
+use crate::resources::{Action, Change, Context, ObjectError, Resource};
 use crate::secret::scrub;
 use crate::vault::VaultError;
 
@@ -20,55 +24,87 @@ pub enum Mode {
     Apply,
 }
 
+/// Dependency keys of objects that failed or were skipped → what they are.
+pub type Failed = HashMap<String, String>;
+
 pub async fn converge(
     ctx: &Context,
     stages: &[Stage],
     mode: Mode,
     concurrency: usize,
-) -> (Vec<ObjectReport>, Vec<StageTiming>) {
+    gate: &mut FieldsGate,
+) -> (Vec<ObjectReport>, Vec<StageTiming>, Failed) {
     let mut reports = Vec::new();
     let mut timings = Vec::new();
-    let mut failed_stage: Option<&'static str> = None;
-    for stage in stages {
+    let mut failed = Failed::new();
+    // Unknown fields found before any write stop the whole apply: nothing
+    // of a plan with a typo is written.
+    let halted = mode == Mode::Apply && gate.found_any();
+    for (s, stage) in stages.iter().enumerate() {
         let started = Instant::now();
-        if let (Some(failed), Mode::Apply) = (failed_stage, mode) {
-            reports.extend(stage.resources.iter().map(|r| skipped(r.as_ref(), failed)));
-            continue;
+        let mut outcomes: Vec<(usize, ObjectReport)> = Vec::new();
+        let mut runnable = Vec::new();
+        for (i, resource) in stage.resources.iter().enumerate() {
+            let id = resource.id();
+            if let Some(error) = gate.error_for(s, i) {
+                let report = ObjectReport::new(id, Action::Unchanged);
+                outcomes.push((i, failed_with(report, &ObjectError::Invalid(error.clone()))));
+                continue;
+            }
+            if halted {
+                let mut report = ObjectReport::new(id, Action::Skipped);
+                report.hint = Some("not applied: the plan has unknown fields (see the failed objects); nothing was written".into());
+                outcomes.push((i, report));
+                continue;
+            }
+            match id.needs.iter().find_map(|n| failed.get(n)) {
+                Some(cause) => outcomes.push((i, skipped(resource.as_ref(), cause))),
+                None => runnable.push((i, resource)),
+            }
         }
+        let width = if stage.sequential { 1 } else { concurrency.max(1) };
         // Unordered, so one slow object never holds back the next ones;
         // the report keeps plan order.
-        let mut outcomes: Vec<(usize, ObjectReport)> =
-            stream::iter(stage.resources.iter().enumerate())
-                .map(|(i, r)| async move { (i, converge_one(ctx, r.as_ref(), mode).await) })
-                .buffer_unordered(concurrency.max(1))
-                .collect()
-                .await;
+        let ran: Vec<(usize, ObjectReport)> = stream::iter(runnable)
+            .map(|(i, r)| async move { (i, converge_one(ctx, r.as_ref(), mode).await) })
+            .buffer_unordered(width)
+            .collect()
+            .await;
+        outcomes.extend(ran);
         outcomes.sort_by_key(|(i, _)| *i);
-        let outcomes: Vec<ObjectReport> = outcomes.into_iter().map(|(_, o)| o).collect();
-        if outcomes.iter().any(|o| o.action == Action::Failed) {
-            failed_stage = Some(stage.name);
+        let mut wrote = false;
+        for (i, outcome) in &outcomes {
+            let id = stage.resources[*i].id();
+            match outcome.action {
+                Action::Failed | Action::Skipped => {
+                    if let Some(key) = &id.provides {
+                        failed.insert(key.clone(), id.to_string());
+                    }
+                }
+                Action::Create | Action::Update | Action::Synced => wrote = true,
+                Action::Unchanged => {}
+            }
         }
-        reports.extend(outcomes);
+        if wrote && mode == Mode::Apply {
+            // New mounts have accessors, versions and fields later stages need.
+            ctx.forget_tables();
+            if let Err(e) = gate.recheck(ctx, stages).await {
+                tracing::warn!(error = %e, "cannot read the API description again; fields under new mounts are not checked");
+            }
+        }
+        reports.extend(outcomes.into_iter().map(|(_, o)| o));
         timings.push(StageTiming {
             stage: stage.name,
             objects: stage.resources.len(),
             ms: started.elapsed().as_millis() as u64,
         });
     }
-    (reports, timings)
+    (reports, timings, failed)
 }
 
 async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> ObjectReport {
     let id = resource.id();
-    let mut report = ObjectReport {
-        kind: id.kind,
-        path: id.path.clone(),
-        location: id.loc.as_ref().map(|l| format!("{}:{}", l.file, l.line)),
-        action: Action::Unchanged,
-        changes: Vec::new(),
-        error: None,
-        hint: None,
-    };
+    let mut report = ObjectReport::new(id, Action::Unchanged);
     // A check-and-set conflict means someone wrote the object between our
     // read and our write (or a standby answered from stale state): compare
     // again once, against what is there now.
@@ -80,59 +116,123 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
             Err(e) => return failed(report, &e),
         };
         report.action = change.action;
-        report.changes = change.fields;
+        report.changes = change.fields.clone();
+        report.write_only = change.write_only.clone();
         if mode == Mode::Plan {
             return report;
         }
-        match send(ctx, &change.requests).await {
-            Ok(()) => {
+        match send(ctx, &change).await {
+            Ok(warnings) => {
                 if !change.requests.is_empty() {
                     tracing::debug!(object = %id, action = ?change.action, "written");
                 }
-                return report;
+                if let Some(key) = &change.once {
+                    if let Err(e) = ctx.registry.record_once(&ctx.vault, key).await {
+                        let error = ObjectError::Incomplete {
+                            error: e,
+                            note: format!(
+                                "written, but its once-only record could not be kept in {}; the next run repeats it",
+                                ctx.registry.location()
+                            ),
+                        };
+                        return failed(report, &error);
+                    }
+                }
+                return match ignored_parameters(&warnings) {
+                    Some(error) => failed(report, &error),
+                    None => {
+                        report.warnings = warnings.iter().map(|w| scrub(w)).collect();
+                        for warning in &report.warnings {
+                            tracing::warn!(object = %id, %warning, "Vault warned");
+                        }
+                        report
+                    }
+                };
             }
-            Err(e) if attempts_left > 0 && is_cas_conflict(&e) => {
+            Err(ObjectError::Vault(e)) if attempts_left > 0 && is_cas_conflict(&e) => {
                 tracing::info!(object = %id, "changed while being written; comparing again");
             }
-            Err(e) => return failed(report, &ObjectError::Vault(e)),
+            Err(e) => return failed(report, &e),
         }
     }
 }
 
-async fn send(ctx: &Context, requests: &[crate::resources::Request]) -> Result<(), VaultError> {
-    for request in requests {
-        ctx.vault
+/// Sends the change's requests in order and returns Vault's warnings. When a
+/// request after the first fails, the rollback undoes the first.
+async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError> {
+    let mut warnings = Vec::new();
+    for (i, request) in change.requests.iter().enumerate() {
+        match ctx
+            .vault
             .request(request.method, &request.path, request.body.as_ref())
-            .await?;
+            .await
+        {
+            Ok(answer) => warnings.extend(warnings_of(&answer.body)),
+            Err(error) => {
+                let Some(rollback) = change.rollback.as_ref().filter(|_| i > 0) else {
+                    return Err(error.into());
+                };
+                let note = match ctx.vault.request(rollback.method, &rollback.path, None).await {
+                    Ok(_) => format!(
+                        "{} was removed again so the next run creates it and retries this step",
+                        rollback.path
+                    ),
+                    Err(e) => format!(
+                        "removing {} again failed too ({e}): remove it by hand before the next run",
+                        rollback.path
+                    ),
+                };
+                return Err(ObjectError::Incomplete { error, note });
+            }
+        }
     }
-    Ok(())
+    Ok(warnings)
+}
+
+fn warnings_of(body: &Json) -> Vec<String> {
+    body.get("warnings")
+        .and_then(Json::as_array)
+        .map(|w| w.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// Vault's warning that it ignored parameters means a field of the plan is
+/// unknown to the server: the same error the schema check reports.
+fn ignored_parameters(warnings: &[String]) -> Option<ObjectError> {
+    let ignored: Vec<String> = warnings
+        .iter()
+        .filter_map(|w| crate::vault::schema::ignored_parameters(w))
+        .flatten()
+        .collect();
+    (!ignored.is_empty()).then(|| {
+        ObjectError::Invalid(format!(
+            "Vault ignored unknown field(s) {}: fix the spelling or remove them (the rest was written)",
+            ignored.join(", ")
+        ))
+    })
 }
 
 fn is_cas_conflict(error: &VaultError) -> bool {
     matches!(error, VaultError::Status { code: 400, message, .. } if message.contains("check-and-set"))
 }
 
-fn failed(mut report: ObjectReport, error: &ObjectError) -> ObjectReport {
+fn failed(report: ObjectReport, error: &ObjectError) -> ObjectReport {
+    failed_with(report, error)
+}
+
+fn failed_with(mut report: ObjectReport, error: &ObjectError) -> ObjectReport {
     tracing::warn!(path = %report.path, error = %scrub(&error.to_string()), "object failed");
     report.action = Action::Failed;
     report.error = Some(scrub(&error.to_string()));
     report.hint = Some(error.hint().to_owned());
+    report.failure = Some(error.class());
     report
 }
 
-fn skipped(resource: &dyn Resource, failed_stage: &str) -> ObjectReport {
-    let id = resource.id();
-    ObjectReport {
-        kind: id.kind,
-        path: id.path.clone(),
-        location: id.loc.as_ref().map(|l| format!("{}:{}", l.file, l.line)),
-        action: Action::Skipped,
-        changes: Vec::new(),
-        error: None,
-        hint: Some(format!(
-            "skipped because an object in stage `{failed_stage}` failed"
-        )),
-    }
+fn skipped(resource: &dyn Resource, cause: &str) -> ObjectReport {
+    let mut report = ObjectReport::new(resource.id(), Action::Skipped);
+    report.hint = Some(format!("skipped because it depends on {cause}, which failed"));
+    report
 }
 
 #[cfg(test)]

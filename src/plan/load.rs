@@ -1,69 +1,32 @@
-//! Plan files → one merged, interpolated, typed plan.
+//! Plan files and directories → one merged, interpolated, typed plan.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::error::PlanError;
+use super::index::Index;
+pub use super::local::LocalSources;
 use super::model::Plan;
-use super::node::{self, Key, Loc, Node, Value};
-use crate::sources::{source_of, Source};
+use super::node::{self, Loc, Node};
+use super::{interpolate, local, merge, typed};
 
 /// The typed plan plus where each of its objects was declared.
 pub struct LoadedPlan {
     pub plan: Plan,
-    /// Key path (joined by `SEP`) → location, for the first `INDEX_DEPTH`
-    /// levels: every object of the plan sits within them.
-    locations: HashMap<String, Loc>,
-}
-
-const SEP: char = '\u{1f}';
-const INDEX_DEPTH: usize = 5;
-
-fn index(node: &Node, prefix: &mut String, depth: usize, out: &mut HashMap<String, Loc>) {
-    if depth == INDEX_DEPTH {
-        return;
-    }
-    let children: Vec<(String, &Loc, &Node)> = match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| (k.name.clone(), &k.loc, v))
-            .collect(),
-        Value::Seq(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i.to_string(), &v.loc, v))
-            .collect(),
-        _ => return,
-    };
-    for (name, loc, child) in children {
-        let len = prefix.len();
-        if depth > 0 {
-            prefix.push(SEP);
-        }
-        prefix.push_str(&name);
-        out.insert(prefix.clone(), loc.clone());
-        index(child, prefix, depth + 1, out);
-        prefix.truncate(len);
-    }
+    index: Index,
 }
 
 impl LoadedPlan {
     /// Where the object at `path` (e.g. `["policies", "app"]`) was declared:
-    /// the location of its key, or of its item in a sequence.
+    /// the location of its key, or of its item in a sequence. Any depth.
     pub fn loc(&self, path: &[&str]) -> Option<Loc> {
-        let key: String = path.join(&SEP.to_string());
-        self.locations.get(&key).cloned()
+        self.index.loc(path)
     }
-}
 
-/// Whether `env`/`file` sources must exist now. They must when the plan is
-/// applied; `validate`, `policy` and `rbac` may run where only the job's pod
-/// has them (a projected token, an injected password).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalSources {
-    MustExist,
-    MayBeAbsent,
+    /// The merged, interpolated tree the typed plan was made from.
+    pub fn root(&self) -> &Node {
+        self.index.root()
+    }
 }
 
 /// Reads, merges (later files win), interpolates and type-checks the plan files.
@@ -73,26 +36,67 @@ pub fn load(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
 
 pub fn load_with(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan, PlanError> {
     let mut merged: Option<Node> = None;
-    for path in files {
-        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let file: Arc<str> = Arc::from(path.display().to_string());
-        let doc = node::parse(&file, &text).map_err(|e| yaml_error(&file, &e))?;
+    for path in expand(files)? {
+        let doc = read_doc(&path)?;
         merged = Some(match merged {
             None => doc,
-            Some(base) => merge(base, doc),
+            Some(base) => merge::merge(base, doc),
         });
     }
     let mut root = merged.ok_or(PlanError::NoFiles)?;
-    interpolate_tree(&mut root)?;
-    let mut path = Vec::new();
-    prepare(&mut root, &mut path, sources)?;
-    let plan = typed(&root)?;
-    let mut locations = HashMap::new();
-    index(&root, &mut String::new(), 0, &mut locations);
-    Ok(LoadedPlan { plan, locations })
+    interpolate::interpolate_tree(&mut root)?;
+    local::prepare(&mut root, &mut Vec::new(), sources)?;
+    let plan = typed::typed(&root)?;
+    Ok(LoadedPlan {
+        plan,
+        index: Index::build(root),
+    })
+}
+
+/// `-f DIR` stands for the directory's `*.yaml`/`*.yml` files in name order.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PlanError> {
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        if path.is_dir() {
+            let found = plan_files_in(path)?;
+            if found.is_empty() {
+                return Err(PlanError::EmptyDir { path: path.clone() });
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Not recursive; hidden files are skipped like a shell's `*.yaml` would, which
+/// also skips the `..data` links of a mounted ConfigMap.
+fn plan_files_in(dir: &Path) -> Result<Vec<PathBuf>, PlanError> {
+    let read_error = |source| PlanError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        if yaml && !name.starts_with('.') && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read_doc(path: &Path) -> Result<Node, PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file: Arc<str> = Arc::from(path.display().to_string());
+    node::parse(&file, &text).map_err(|e| yaml_error(&file, &e))
 }
 
 fn yaml_error(file: &str, err: &serde_saphyr::Error) -> PlanError {
@@ -110,234 +114,13 @@ fn yaml_error(file: &str, err: &serde_saphyr::Error) -> PlanError {
     }
 }
 
-/// Overlay semantics: a map merges key by key, `null` removes a key, anything else replaces.
-fn merge(base: Node, overlay: Node) -> Node {
-    match (base.value, overlay.value) {
-        (Value::Map(mut entries), Value::Map(over)) => {
-            for (key, value) in over {
-                let existing = entries.iter().position(|(k, _)| k.name == key.name);
-                match (existing, &value.value) {
-                    (Some(i), Value::Null) => {
-                        entries.remove(i);
-                    }
-                    (None, Value::Null) => {}
-                    (Some(i), _) => {
-                        let (old_key, old) = entries.remove(i);
-                        let merged = merge(old, value);
-                        entries.insert(
-                            i,
-                            (
-                                Key {
-                                    loc: key.loc,
-                                    ..old_key
-                                },
-                                merged,
-                            ),
-                        );
-                    }
-                    (None, _) => entries.push((key, value)),
-                }
-            }
-            Node {
-                value: Value::Map(entries),
-                loc: base.loc,
-            }
-        }
-        (_, value) => Node {
-            value,
-            loc: overlay.loc,
-        },
-    }
-}
-
-/// Expands `${VAR}` in every string, source arguments included.
-fn interpolate_tree(node: &mut Node) -> Result<(), PlanError> {
-    match &mut node.value {
-        Value::Str(s) => *s = interpolate(s, &node.loc)?,
-        Value::Seq(items) => items.iter_mut().try_for_each(interpolate_tree)?,
-        Value::Map(entries) => entries
-            .iter_mut()
-            .try_for_each(|(_, value)| interpolate_tree(value))?,
-        _ => {}
-    }
-    Ok(())
-}
-
-/// Checks that `env`/`file` sources exist and makes `file` paths absolute
-/// relative to the file that declared them.
-fn prepare(
-    node: &mut Node,
-    path: &mut Vec<String>,
-    sources: LocalSources,
-) -> Result<(), PlanError> {
-    let must_exist = sources == LocalSources::MustExist;
-    let json = node.to_json();
-    match source_of(&json) {
-        Ok(Some(Source::Env(name))) => {
-            if must_exist && std::env::var_os(&name).is_none() {
-                return Err(PlanError::MissingEnv {
-                    loc: node.loc.clone(),
-                    path: path.join("."),
-                    name,
-                });
-            }
-            return Ok(());
-        }
-        Ok(Some(Source::File(file))) => {
-            let absolute = relative_to(&node.loc.file, &file);
-            if let (true, Err(e)) = (must_exist, std::fs::metadata(&absolute)) {
-                return Err(PlanError::MissingFile {
-                    loc: node.loc.clone(),
-                    path: path.join("."),
-                    file: absolute.display().to_string(),
-                    reason: e.to_string(),
-                });
-            }
-            if let Value::Map(entries) = &mut node.value {
-                entries[0].1.value = Value::Str(absolute.display().to_string());
-            }
-            return Ok(());
-        }
-        Ok(Some(_)) => return Ok(()),
-        Err(message) => {
-            return Err(PlanError::Field {
-                loc: node.loc.clone(),
-                path: path.join("."),
-                message,
-            })
-        }
-        Ok(None) => {}
-    }
-    match &mut node.value {
-        Value::Seq(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                path.push(i.to_string());
-                prepare(item, path, sources)?;
-                path.pop();
-            }
-        }
-        Value::Map(entries) => {
-            for (key, value) in entries.iter_mut() {
-                path.push(key.name.clone());
-                prepare(value, path, sources)?;
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-fn relative_to(declaring_file: &str, file: &str) -> PathBuf {
-    let file = Path::new(file);
-    if file.is_absolute() {
-        return file.to_owned();
-    }
-    Path::new(declaring_file)
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(file)
-}
-
-/// `${NAME}` → the variable's value; `$${` stays a literal `${`.
-fn interpolate(text: &str, loc: &Loc) -> Result<String, PlanError> {
-    if !text.contains("${") {
-        return Ok(text.to_owned());
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        if rest[..start].ends_with('$') {
-            out.push_str(&rest[..start - 1]);
-            out.push_str("${");
-            rest = &rest[start + 2..];
-            continue;
-        }
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            return Ok(out);
-        };
-        let name = &after[..end];
-        let value = std::env::var(name).map_err(|_| PlanError::MissingVariable {
-            loc: loc.clone(),
-            name: name.to_owned(),
-        })?;
-        out.push_str(&value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-fn typed(root: &Node) -> Result<Plan, PlanError> {
-    let json = root.to_json();
-    serde_path_to_error::deserialize::<_, Plan>(json).map_err(|err| {
-        let segments: Vec<String> = err
-            .path()
-            .iter()
-            .filter_map(|s| match s {
-                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                serde_path_to_error::Segment::Unknown => None,
-            })
-            .collect();
-        let message = err.inner().to_string();
-        let loc = locate(root, &segments, &message);
-        PlanError::Field {
-            loc,
-            path: if segments.is_empty() {
-                "(top level)".to_owned()
-            } else {
-                segments.join(".")
-            },
-            message,
-        }
-    })
-}
-
-/// The deepest node on `path`; for an unknown field, the offending key itself.
-fn locate(root: &Node, path: &[String], message: &str) -> Loc {
-    let unknown_field = message.starts_with("unknown field");
-    let mut node = root;
-    let mut loc = root.loc.clone();
-    for segment in path {
-        let next = match &node.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| &k.name == segment)
-                .map(|(k, v)| (k.loc.clone(), v)),
-            Value::Seq(items) => segment
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get(i))
-                .map(|n| (n.loc.clone(), n)),
-            _ => None,
-        };
-        let Some((key_loc, child)) = next else { break };
-        node = child;
-        loc = if unknown_field || matches!(child.value, Value::Map(_)) {
-            key_loc
-        } else {
-            child.loc.clone()
-        };
-    }
-    loc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
-        std::fs::File::create(&path)
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        std::fs::write(&path, text).unwrap();
         path
     }
 
@@ -361,6 +144,29 @@ mod tests {
         assert!(!loaded.plan.mounts.contains_key("old"));
         let loc = loaded.loc(&["mounts", "app"]).unwrap();
         assert!(loc.file.ends_with("prod.yaml"), "{loc}");
+    }
+
+    #[test]
+    fn a_directory_loads_its_yaml_files_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let plans = dir.path().join("plan.d");
+        std::fs::create_dir(&plans).unwrap();
+        write(&plans, "20-kv.yaml", "mounts:\n  app: {type: kv, description: later}\n");
+        write(&plans, "10-mounts.yml", "version: 1\nmounts:\n  app: {type: kv, description: first}\n");
+        write(&plans, "30-notes.txt", "not: [yaml");
+        write(&plans, ".hidden.yaml", "not: [yaml");
+        std::fs::create_dir(plans.join("sub.yaml")).unwrap();
+        let loaded = load(std::slice::from_ref(&plans)).unwrap();
+        assert_eq!(loaded.plan.mounts["app"].description.as_deref(), Some("later"));
+        let loc = loaded.loc(&["mounts", "app"]).unwrap();
+        assert!(loc.file.ends_with("20-kv.yaml"), "{loc}");
+
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        write(&empty, "README.md", "nothing here");
+        let err = load(&[empty]).err().unwrap();
+        assert!(matches!(err, PlanError::EmptyDir { .. }), "{err}");
+        assert!(err.to_string().contains("*.yaml"), "{err}");
     }
 
     #[test]
@@ -392,24 +198,6 @@ mod tests {
     }
 
     #[test]
-    fn interpolation_and_missing_variables() {
-        std::env::set_var("VC_TEST_HOST", "db.example");
-        let loc = Loc {
-            file: Arc::from("f.yaml"),
-            line: 3,
-            column: 7,
-        };
-        assert_eq!(
-            interpolate("postgres://${VC_TEST_HOST}:5432 $${literal}", &loc).unwrap(),
-            "postgres://db.example:5432 ${literal}"
-        );
-        let err = interpolate("${VC_TEST_UNSET_VARIABLE}", &loc).unwrap_err();
-        let text = err.to_string();
-        assert!(text.starts_with("f.yaml:3:7"), "{text}");
-        assert!(text.contains("VC_TEST_UNSET_VARIABLE"), "{text}");
-    }
-
-    #[test]
     fn file_sources_resolve_relative_to_their_plan() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "ops.hcl", "path \"x\" {}\n");
@@ -421,5 +209,25 @@ mod tests {
         let text = load(&[plan]).err().unwrap().to_string();
         assert!(text.contains("p.yaml:4:"), "{text}");
         assert!(text.contains("nope.hcl"), "{text}");
+    }
+
+    #[test]
+    fn an_overlay_source_replaces_the_base_source() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "pw.txt", "from-file");
+        let base = write(
+            dir.path(),
+            "base.yaml",
+            "version: 1\nkv:\n  app:\n    db:\n      data: {password: {env: VC_T_UNSET_PW}}\n",
+        );
+        let prod = write(
+            dir.path(),
+            "prod.yaml",
+            "kv:\n  app:\n    db:\n      data: {password: {file: pw.txt}}\n",
+        );
+        let loaded = load(&[base, prod]).unwrap();
+        let value = &loaded.plan.kv["app"]["db"].data["password"];
+        let expected = dir.path().join("pw.txt").display().to_string();
+        assert_eq!(value, &serde_json::json!({ "file": expected }));
     }
 }

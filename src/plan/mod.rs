@@ -1,11 +1,19 @@
 //! The plan: YAML files → merged tree → typed model → semantic checks.
 
 pub mod error;
+mod index;
+pub mod interpolate;
 pub mod load;
+mod local;
+mod merge;
 pub mod model;
 pub mod node;
+mod policies;
+pub mod policy_hcl;
+mod typed;
 pub mod validate;
+mod warnings;
 
-pub use error::PlanError;
+pub use error::{MissingVariable, PlanError};
 pub use load::{load, load_with, LoadedPlan, LocalSources};
 pub use model::*;

@@ -49,7 +49,23 @@ pub struct Key {
     pub loc: Loc,
 }
 
+/// The keys that make a one-key map a value source (`crate::sources`).
+pub const SOURCE_KINDS: [&str; 4] = ["env", "file", "secretKeyRef", "generate"];
+
 impl Node {
+    /// The kind of value source this node is, if any: a map with exactly one
+    /// key, and that key a source kind. Same test as `sources::source_of`,
+    /// without converting the subtree to JSON.
+    pub fn source_kind(&self) -> Option<&'static str> {
+        match &self.value {
+            Value::Map(entries) if entries.len() == 1 => SOURCE_KINDS
+                .iter()
+                .copied()
+                .find(|kind| *kind == entries[0].0.name),
+            _ => None,
+        }
+    }
+
     /// The child reached by following `path` (map keys and sequence indexes).
     pub fn find(&self, path: &[PathSegment]) -> Option<&Node> {
         let mut node = self;
@@ -254,6 +270,20 @@ mod tests {
         let err = parse(&file(), "a: 1\nb: 2\na: 3\n").unwrap_err();
         let loc = err.location().expect("duplicate key error has a location");
         assert_eq!(loc.line(), 3);
+    }
+
+    #[test]
+    fn source_kind_needs_exactly_one_source_key() {
+        let node = parse(
+            &file(),
+            "a: {env: X}\nb: {env: X, other: 1}\nc: {version: 2}\nd: [1]\n",
+        )
+        .unwrap();
+        let kind = |k: &str| node.find(&[PathSegment::Key(k.into())]).unwrap().source_kind();
+        assert_eq!(kind("a"), Some("env"));
+        assert_eq!(kind("b"), None);
+        assert_eq!(kind("c"), None);
+        assert_eq!(kind("d"), None);
     }
 
     #[test]

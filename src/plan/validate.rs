@@ -2,91 +2,162 @@
 
 use super::error::PlanError;
 use super::load::LoadedPlan;
-use super::model::SyncPolicy;
-use super::node::Loc;
-use crate::sources::{source_of, Source};
+use super::model::{split_sync, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
+use super::node::{Loc, Node, Value};
+pub use super::warnings::warnings;
+
+/// Mount types whose fixtures `kv:` can write (`generic` is KV v1's old name).
+const KV_TYPES: [&str; 4] = ["kv", "kv-v1", "kv-v2", "generic"];
 
 pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
-    let plan = &loaded.plan;
-    let at = |path: &[&str]| {
-        loaded.loc(path).unwrap_or(Loc {
-            file: "plan".into(),
-            line: 0,
-            column: 0,
-        })
-    };
-    let invalid = |path: &[&str], message: String| PlanError::Field {
-        loc: at(path),
-        path: path.join("."),
-        message,
-    };
+    let checks = Checks { loaded };
+    checks.version()?;
+    checks.mounts()?;
+    checks.auth()?;
+    checks.databases()?;
+    checks.kv()?;
+    checks.writes()?;
+    no_generate_outside_kv(loaded.root(), &mut Vec::new())?;
+    super::policies::check_policies(loaded)
+}
 
-    if plan.version != 1 {
-        return Err(invalid(
-            &["version"],
-            format!(
-                "unsupported plan version {}; this release reads version 1",
-                plan.version
-            ),
-        ));
+struct Checks<'a> {
+    loaded: &'a LoadedPlan,
+}
+
+impl Checks<'_> {
+    fn at(&self, path: &[&str]) -> Loc {
+        self.loaded
+            .loc(path)
+            .unwrap_or_else(|| self.loaded.root().loc.clone())
     }
-    for (name, mount) in &plan.mounts {
-        check_path(name).map_err(|m| invalid(&["mounts", name], m))?;
-        if mount.kind.trim().is_empty() {
-            return Err(invalid(
-                &["mounts", name, "type"],
-                "mount type is empty".into(),
-            ));
-        }
-    }
-    for (name, method) in &plan.auth {
-        check_path(name).map_err(|m| invalid(&["auth", name], m))?;
-        if method.kind.trim().is_empty() {
-            return Err(invalid(
-                &["auth", name, "type"],
-                "auth type is empty".into(),
-            ));
-        }
-        for (role, fields) in &method.roles {
-            no_generate(fields.values()).map_err(|m| invalid(&["auth", name, "roles", role], m))?;
-        }
-        if let Some(config) = &method.config {
-            no_generate(config.values()).map_err(|m| invalid(&["auth", name, "config"], m))?;
+
+    fn invalid(&self, path: &[&str], message: impl Into<String>) -> PlanError {
+        PlanError::Field {
+            loc: self.at(path),
+            path: path.join("."),
+            message: message.into(),
         }
     }
-    for (mount, db) in &plan.databases {
-        check_path(mount).map_err(|m| invalid(&["databases", mount], m))?;
-        for (name, conn) in &db.connections {
-            let path = ["databases", mount, "connections", name];
-            no_generate(conn.config.values()).map_err(|m| invalid(&path, m))?;
-            if conn.rotate_root && conn.sync == SyncPolicy::Always {
-                return Err(PlanError::Unsafe {
-                    loc: at(&path),
-                    path: path.join("."),
-                    message: "rotate_root: true cannot be combined with sync: always: the next run would \
-                              write the source's old password over the rotated one and break the connection; \
-                              use sync: if-missing with rotate_root, or drop rotate_root"
-                        .into(),
-                });
+
+    fn version(&self) -> Result<(), PlanError> {
+        let version = self.loaded.plan.version;
+        if version != 1 {
+            let message =
+                format!("unsupported plan version {version}; this release reads version 1");
+            return Err(self.invalid(&["version"], message));
+        }
+        Ok(())
+    }
+
+    fn mounts(&self) -> Result<(), PlanError> {
+        for (name, mount) in &self.loaded.plan.mounts {
+            check_path(name).map_err(|m| self.invalid(&["mounts", name], m))?;
+            if mount.kind.trim().is_empty() {
+                return Err(self.invalid(&["mounts", name, "type"], "mount type is empty"));
+            }
+            if mount.upgrade && !KV_TYPES.contains(&mount.kind.as_str()) {
+                return Err(self.invalid(
+                    &["mounts", name, "upgrade"],
+                    format!(
+                        "upgrade only applies to KV mounts (the v1 → v2 upgrade), not to type `{}`; drop it",
+                        mount.kind
+                    ),
+                ));
             }
         }
-        for (name, fields) in db.roles.iter().chain(&db.static_roles) {
-            no_generate(fields.values())
-                .map_err(|m| invalid(&["databases", mount, "roles", name], m))?;
+        Ok(())
+    }
+
+    fn auth(&self) -> Result<(), PlanError> {
+        for (name, method) in &self.loaded.plan.auth {
+            check_path(name).map_err(|m| self.invalid(&["auth", name], m))?;
+            if method.kind.trim().is_empty() {
+                return Err(self.invalid(&["auth", name, "type"], "auth type is empty"));
+            }
+            if let Some(config) = &method.config {
+                self.sync(&["auth", name, "config"], config)?;
+            }
+            for (section, objects) in [("roles", &method.roles), ("users", &method.users)] {
+                for (object, fields) in objects {
+                    self.sync(&["auth", name, section, object], fields)?;
+                }
+            }
         }
+        Ok(())
     }
-    for (mount, fixtures) in &plan.kv {
-        check_path(mount).map_err(|m| invalid(&["kv", mount], m))?;
-        for secret in fixtures.keys() {
-            check_path(secret).map_err(|m| invalid(&["kv", mount, secret], m))?;
+
+    /// Our `sync` field, where it sits among the fields sent to Vault.
+    fn sync(&self, path: &[&str], fields: &Fields) -> Result<(), PlanError> {
+        split_sync(fields).map(drop).map_err(|message| {
+            let mut at = path.to_vec();
+            at.push(SYNC_FIELD);
+            self.invalid(&at, message)
+        })
+    }
+
+    fn databases(&self) -> Result<(), PlanError> {
+        for (mount, db) in &self.loaded.plan.databases {
+            check_path(mount).map_err(|m| self.invalid(&["databases", mount], m))?;
+            for (name, conn) in &db.connections {
+                let path = ["databases", mount, "connections", name];
+                if conn.rotate_root && conn.sync == SyncPolicy::Always {
+                    return Err(PlanError::Unsafe {
+                        loc: self.at(&path),
+                        path: path.join("."),
+                        message: "rotate_root: true cannot be combined with sync: always: the next run would \
+                                  write the source's old password over the rotated one and break the connection; \
+                                  use sync: if-missing with rotate_root, or drop rotate_root"
+                            .into(),
+                    });
+                }
+            }
         }
+        Ok(())
     }
-    for (i, write) in plan.writes.iter().enumerate() {
-        let index = i.to_string();
-        check_path(&write.path).map_err(|m| invalid(&["writes", &index, "path"], m))?;
-        no_generate(write.data.values()).map_err(|m| invalid(&["writes", &index], m))?;
+
+    fn kv(&self) -> Result<(), PlanError> {
+        let plan = &self.loaded.plan;
+        for (mount, fixtures) in &plan.kv {
+            check_path(mount).map_err(|m| self.invalid(&["kv", mount], m))?;
+            for secret in fixtures.keys() {
+                check_path(secret).map_err(|m| self.invalid(&["kv", mount, secret], m))?;
+            }
+            let declared = plan
+                .mounts
+                .iter()
+                .find(|(name, _)| name.trim_matches('/') == mount.trim_matches('/'));
+            let (Some((name, declared)), Some(fixture)) = (declared, fixtures.keys().next()) else {
+                continue;
+            };
+            if !KV_TYPES.contains(&declared.kind.as_str()) {
+                let mount_loc = self.at(&["mounts", name]);
+                return Err(self.invalid(
+                    &["kv", mount, fixture],
+                    format!(
+                        "KV fixtures need a KV mount, but mount `{name}` is declared with type `{}` at {mount_loc}; \
+                         put the fixture under a kv mount",
+                        declared.kind
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn writes(&self) -> Result<(), PlanError> {
+        for (i, write) in self.loaded.plan.writes.iter().enumerate() {
+            let index = i.to_string();
+            check_path(&write.path).map_err(|m| self.invalid(&["writes", &index, "path"], m))?;
+            if write.mode == WriteMode::Once && write.sync == Some(SyncPolicy::Always) {
+                return Err(self.invalid(
+                    &["writes", &index, "sync"],
+                    "once writes are never repeated, so sync: always cannot apply; drop sync",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn check_path(path: &str) -> Result<(), String> {
@@ -103,12 +174,43 @@ fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `generate` only makes sense where the value is persisted: KV data.
-fn no_generate<'a>(values: impl Iterator<Item = &'a serde_json::Value>) -> Result<(), String> {
-    for value in values {
-        if let Ok(Some(Source::Generate(_))) = source_of(value) {
-            return Err("`generate` is only allowed in kv fixture data, where the generated value is kept in Vault".into());
+/// `generate` only makes sense where the value is persisted: KV fixture
+/// data (`kv.<mount>.<secret>.data`), at any depth there.
+fn no_generate_outside_kv(node: &Node, path: &mut Vec<String>) -> Result<(), PlanError> {
+    if let [section, _, _, data, ..] = path.as_slice() {
+        if section == "kv" && data == "data" {
+            return Ok(());
         }
+    }
+    if node.source_kind() == Some("generate") {
+        return Err(PlanError::Field {
+            loc: node.loc.clone(),
+            path: path.join("."),
+            message: "`generate` is only allowed in kv fixture data, where the generated value is kept in Vault; \
+                      store it in a kv fixture and read it from there, or use env, file or secretKeyRef"
+                .into(),
+        });
+    }
+    match &node.value {
+        Value::Map(entries) => {
+            for (key, child) in entries {
+                path.push(key.name.clone());
+                no_generate_outside_kv(child, path)?;
+                path.pop();
+            }
+        }
+        Value::Seq(items) => {
+            for (i, child) in items.iter().enumerate() {
+                path.push(i.to_string());
+                no_generate_outside_kv(child, path)?;
+                path.pop();
+            }
+        }
+        _ => {}
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;

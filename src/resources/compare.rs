@@ -17,6 +17,16 @@ const ORDERED_LISTS: [&str; 6] = [
     "root_rotation_statements",
 ];
 
+/// Lists of policy names: Vault stores policy names in lower case.
+const POLICY_LISTS: [&str; 6] = [
+    "policies",
+    "token_policies",
+    "allowed_policies",
+    "disallowed_policies",
+    "allowed_policies_glob",
+    "disallowed_policies_glob",
+];
+
 /// One field that differs, rendered for the report (already redacted).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldChange {
@@ -34,32 +44,31 @@ pub struct Planned {
     pub sensitive: bool,
 }
 
-/// Compares planned fields with what Vault returned. A planned field Vault
-/// does not return is compared only when it is not secret-like: secrets are
-/// write-only and cannot be compared (they are sent with any other change).
-pub fn diff_fields<'a>(
+/// Planned fields compared with what Vault returned.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Comparison {
+    pub changes: Vec<FieldChange>,
+    /// Planned fields Vault does not return (passwords, JWTs, ...): they
+    /// cannot be compared, so they are sent with any other change, or on
+    /// every run with `sync: always`.
+    pub write_only: Vec<String>,
+}
+
+/// Compares planned fields with what Vault returned. Only planned fields are
+/// compared; one Vault does not return at all is write-only.
+pub fn compare_fields<'a>(
     planned: impl IntoIterator<Item = (&'a String, &'a Planned)>,
     current: &Json,
-) -> Vec<FieldChange> {
-    let mut changes = Vec::new();
+) -> Comparison {
+    let mut out = Comparison::default();
     for (name, want) in planned {
-        let have = current.get(name.as_str());
         let hidden = hidden(name, want);
-        match have {
-            None | Some(Json::Null) if hidden => continue,
-            None => {
-                if is_empty(&want.value) {
-                    continue;
-                }
-                changes.push(FieldChange {
-                    field: name.clone(),
-                    old: None,
-                    new: Some(render(&want.value, hidden)),
-                });
-            }
+        match current.get(name.as_str()) {
+            None | Some(Json::Null) if is_empty(&want.value) => {}
+            None | Some(Json::Null) => out.write_only.push(name.clone()),
             Some(have) => {
                 if !equivalent(name, &want.value, have) {
-                    changes.push(FieldChange {
+                    out.changes.push(FieldChange {
                         field: name.clone(),
                         old: Some(render(have, hidden)),
                         new: Some(render(&want.value, hidden)),
@@ -68,7 +77,7 @@ pub fn diff_fields<'a>(
             }
         }
     }
-    changes
+    out
 }
 
 /// Every planned field as the report shows a new object.
@@ -132,9 +141,16 @@ pub fn equivalent(field: &str, want: &Json, have: &Json) -> bool {
             None => is_empty(wv),
         }),
         (_, Json::Array(h)) => {
-            let Some(w) = as_list(field, want) else {
+            let Some(mut w) = as_list(field, want) else {
                 return false;
             };
+            if POLICY_LISTS.contains(&field) {
+                for item in &mut w {
+                    if let Json::String(s) = item {
+                        *s = s.to_lowercase();
+                    }
+                }
+            }
             if w.len() != h.len() {
                 return false;
             }
@@ -326,21 +342,37 @@ mod tests {
     }
 
     #[test]
-    fn only_planned_fields_are_compared_and_secrets_are_write_only() {
+    fn only_planned_fields_are_compared_and_absent_ones_are_write_only() {
         let mut fields = std::collections::BTreeMap::new();
-        fields.insert("token_ttl".to_owned(), planned(json!("1h")));
+        fields.insert("token_ttl".to_owned(), planned(json!("2h")));
         fields.insert("password".to_owned(), planned(json!("hunter22")));
-        fields.insert("new_field".to_owned(), planned(json!("x")));
+        fields.insert("empty".to_owned(), planned(json!([])));
         let current = json!({"token_ttl": 3600, "token_max_ttl": 0});
-        let changes = diff_fields(&fields, &current);
+        let comparison = compare_fields(&fields, &current);
         assert_eq!(
-            changes,
+            comparison.changes,
             vec![FieldChange {
-                field: "new_field".into(),
-                old: None,
-                new: Some("x".into())
+                field: "token_ttl".into(),
+                old: Some("3600".into()),
+                new: Some("2h".into())
             }]
         );
+        assert_eq!(comparison.write_only, vec!["password".to_owned()]);
+    }
+
+    #[test]
+    fn policy_names_compare_in_lower_case() {
+        assert!(equivalent(
+            "token_policies",
+            &json!(["Administrator", "dev"]),
+            &json!(["administrator", "dev"])
+        ));
+        assert!(equivalent(
+            "disallowed_policies",
+            &json!("Root"),
+            &json!(["root"])
+        ));
+        assert!(!equivalent("bound_service_account_names", &json!(["Api"]), &json!(["api"])));
     }
 
     #[test]
@@ -353,7 +385,7 @@ mod tests {
                 sensitive: true,
             },
         );
-        let changes = diff_fields(&fields, &json!({"host": "old-host"}));
+        let changes = compare_fields(&fields, &json!({"host": "old-host"})).changes;
         assert_eq!(changes[0].old.as_deref(), Some(REDACTED));
         assert_eq!(changes[0].new.as_deref(), Some(REDACTED));
     }

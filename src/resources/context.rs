@@ -7,42 +7,106 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value as Json;
 use tokio::sync::OnceCell;
 
+use super::ObjectError;
+use crate::registry::Registry;
 use crate::sources::resolve::Resolver;
 use crate::vault::{Vault, VaultError};
 
+const ACCESSOR_REF: &str = "${accessor:";
+
 type Listing = Arc<OnceCell<Option<Arc<HashSet<String>>>>>;
+/// A mount table, read at most once until the mounts stage changes it.
+type Table = Arc<OnceCell<Arc<Json>>>;
 
 pub struct Context {
     pub vault: Vault,
     pub resolver: Resolver,
-    mounts: OnceCell<Json>,
-    auth_mounts: OnceCell<Json>,
+    pub registry: Registry,
+    mounts: Mutex<Table>,
+    auth_mounts: Mutex<Table>,
     listings: Mutex<HashMap<String, Listing>>,
+    /// `plan`: objects under auth methods the run would create have no
+    /// accessor yet, and show a placeholder instead.
+    pub planning: bool,
 }
 
 impl Context {
-    pub fn new(vault: Vault, resolver: Resolver) -> Context {
+    pub fn new(vault: Vault, resolver: Resolver, registry: Registry) -> Context {
         Context {
             vault,
             resolver,
-            mounts: OnceCell::new(),
-            auth_mounts: OnceCell::new(),
+            registry,
+            mounts: Mutex::default(),
+            auth_mounts: Mutex::default(),
             listings: Mutex::new(HashMap::new()),
+            planning: false,
         }
     }
 
+    /// Replaces `${accessor:auth/PATH}` in `text` by that auth method's accessor.
+    pub async fn replace_accessors(&self, text: &str) -> Result<String, ObjectError> {
+        if !text.contains(ACCESSOR_REF) {
+            return Ok(text.to_owned());
+        }
+        let table = self.auth_table().await?;
+        let planning = self.planning;
+        crate::plan::interpolate::replace_accessors(text, |path| {
+            let mount = path.trim_matches('/');
+            let mount = mount.strip_prefix("auth/").unwrap_or(mount);
+            table_entry(&table, mount)
+                .and_then(|e| e.get("accessor"))
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .or_else(|| planning.then(|| format!("<accessor of auth/{mount}, known after apply>")))
+        })
+        .map_err(|path| {
+            ObjectError::Invalid(format!(
+                "`${{accessor:{path}}}` names an auth method that does not exist; enable it under `auth:` or fix the path"
+            ))
+        })
+    }
+
+    /// `replace_accessors` on every string inside `value`.
+    pub async fn replace_accessors_json(&self, value: &mut Json) -> Result<(), ObjectError> {
+        let mut stack = vec![value];
+        while let Some(node) = stack.pop() {
+            match node {
+                Json::String(s) if s.contains(ACCESSOR_REF) => *s = self.replace_accessors(s).await?,
+                Json::Array(items) => stack.extend(items.iter_mut()),
+                Json::Object(map) => stack.extend(map.values_mut()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The secret-engine table (`sys/mounts`), read once per run.
-    pub async fn mount_table(&self) -> Result<&Json, VaultError> {
-        self.mounts
-            .get_or_try_init(|| table(&self.vault, "sys/mounts"))
-            .await
+    pub async fn mount_table(&self) -> Result<Arc<Json>, VaultError> {
+        cached_table(&self.mounts, &self.vault, "sys/mounts").await
     }
 
     /// The auth-method table (`sys/auth`), read once per run.
-    pub async fn auth_table(&self) -> Result<&Json, VaultError> {
-        self.auth_mounts
-            .get_or_try_init(|| table(&self.vault, "sys/auth"))
-            .await
+    pub async fn auth_table(&self) -> Result<Arc<Json>, VaultError> {
+        cached_table(&self.auth_mounts, &self.vault, "sys/auth").await
+    }
+
+    /// Forgets the mount tables after the mounts stage wrote: later stages
+    /// need the new mounts' accessors and versions.
+    pub fn forget_tables(&self) {
+        for cell in [&self.mounts, &self.auth_mounts] {
+            *cell.lock().unwrap_or_else(|e| e.into_inner()) = Table::default();
+        }
+    }
+
+    /// The accessor of auth method `path` (`auth/x` or `x`), if it exists.
+    pub async fn auth_accessor(&self, path: &str) -> Result<Option<String>, VaultError> {
+        let path = path.trim_matches('/');
+        let path = path.strip_prefix("auth/").unwrap_or(path);
+        let table = self.auth_table().await?;
+        Ok(table_entry(&table, path)
+            .and_then(|e| e.get("accessor"))
+            .and_then(Json::as_str)
+            .map(str::to_owned))
     }
 
     /// Whether `name` exists under the list endpoint `dir`, from one LIST per
@@ -68,20 +132,27 @@ impl Context {
 }
 
 impl Context {
-    /// Whether KV v2 secret `path` exists, from the listing of its top-level
-    /// directory: a fixture under an absent directory is absent without a
-    /// request of its own. Under a directory that exists, listing deeper would
-    /// cost as much as reading the secret, so the answer is `None` (read it).
-    pub async fn kv_exists(&self, mount: &str, path: &str) -> Result<Option<bool>, VaultError> {
-        let dir = format!("{mount}/metadata");
+    /// Whether KV secret `path` exists, from the listing of its top-level
+    /// directory (`dir`: `<mount>/metadata` on v2, `<mount>` on v1): a
+    /// fixture under an absent directory is absent without a request of its
+    /// own. Under a directory that exists, listing deeper would cost as much
+    /// as reading the secret, so the answer is `None` (read it).
+    pub async fn kv_exists(&self, dir: &str, path: &str) -> Result<Option<bool>, VaultError> {
         match path.split_once('/') {
-            None => self.listed(&dir, path).await,
-            Some((top, _)) => match self.listed(&dir, &format!("{top}/")).await? {
+            None => self.listed(dir, path).await,
+            Some((top, _)) => match self.listed(dir, &format!("{top}/")).await? {
                 Some(false) => Ok(Some(false)),
                 _ => Ok(None),
             },
         }
     }
+}
+
+async fn cached_table(cell: &Mutex<Table>, vault: &Vault, path: &str) -> Result<Arc<Json>, VaultError> {
+    let cell = cell.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    cell.get_or_try_init(|| async { table(vault, path).await.map(Arc::new) })
+        .await
+        .cloned()
 }
 
 async fn table(vault: &Vault, path: &str) -> Result<Json, VaultError> {

@@ -95,6 +95,11 @@ fn flatten(current: &Json) -> Json {
     flat
 }
 
+/// The `Once` record of a connection's root rotation.
+pub fn rotate_key(path: &str) -> String {
+    format!("rotate_root:{path}")
+}
+
 impl Resource for ConnectionResource {
     fn id(&self) -> &ObjectId {
         &self.id
@@ -111,40 +116,69 @@ impl Resource for ConnectionResource {
                 _ => ctx.vault.read(&self.id.path).await?,
             };
             let write_all = Request::post(self.id.path.clone(), self.body(&config, true));
+            let rotate = || {
+                Request::post(
+                    format!("{}/rotate-root/{}", self.mount, self.name),
+                    json!({}),
+                )
+            };
+            let secret_fields: Vec<String> = config
+                .iter()
+                .filter(|(name, p)| p.sensitive || is_secret_name(name))
+                .map(|(name, _)| name.clone())
+                .collect();
             let Some(current) = current else {
-                let mut requests = vec![write_all];
-                if self.spec.rotate_root {
-                    requests.push(Request::post(
-                        format!("{}/rotate-root/{}", self.mount, self.name),
-                        json!({}),
-                    ));
-                }
                 let mut shown = config.clone();
                 shown.extend(self.visible(&config));
-                return Ok(Change {
-                    action: Action::Create,
-                    fields: compare::created_fields(&shown),
-                    requests,
-                });
+                let mut change = Change::new(Action::Create, compare::created_fields(&shown), vec![write_all]);
+                if self.spec.rotate_root {
+                    // Creation and rotation are one step: when the rotation
+                    // fails, the connection is deleted again, so the next run
+                    // creates and rotates it instead of keeping the bootstrap
+                    // password valid forever.
+                    change.requests.push(rotate());
+                    change.rollback = Some(Request::delete(self.id.path.clone()));
+                    change.once = Some(rotate_key(&self.id.path));
+                }
+                return Ok(change);
             };
-            let fields = compare::diff_fields(&self.visible(&config), &flatten(&current));
-            match self.spec.sync {
-                SyncPolicy::Always => Ok(Change {
-                    action: Action::Synced,
-                    fields,
-                    requests: vec![write_all],
-                }),
-                SyncPolicy::IfMissing if fields.is_empty() => Ok(Change::unchanged()),
-                SyncPolicy::IfMissing => Ok(Change {
-                    action: Action::Update,
-                    fields,
-                    // Without the password: Vault keeps the one it holds.
-                    requests: vec![Request::post(
-                        self.id.path.clone(),
-                        self.body(&config, false),
-                    )],
-                }),
+            let comparison = compare::compare_fields(&self.visible(&config), &flatten(&current));
+            let mut change = match self.spec.sync {
+                SyncPolicy::Always => Change::new(Action::Synced, comparison.changes, vec![write_all])
+                    .with_write_only(secret_fields),
+                SyncPolicy::IfMissing => {
+                    let never_replaced = secret_fields
+                        .into_iter()
+                        .map(|f| format!("{f} (never replaced with sync: if-missing)"))
+                        .collect();
+                    let requests = if comparison.changes.is_empty() {
+                        Vec::new()
+                    } else {
+                        // Without the password: Vault keeps the one it holds.
+                        vec![Request::post(self.id.path.clone(), self.body(&config, false))]
+                    };
+                    let action = if requests.is_empty() { Action::Unchanged } else { Action::Update };
+                    Change::new(action, comparison.changes, requests).with_write_only(never_replaced)
+                }
+            };
+            if self.spec.rotate_root {
+                let key = rotate_key(&self.id.path);
+                if !ctx.registry.has_once(&ctx.vault, &key).await? {
+                    // Created before its rotation was recorded (or the
+                    // record was lost): rotating again is harmless.
+                    change.requests.push(rotate());
+                    change.fields.push(compare::FieldChange {
+                        field: "rotate_root".into(),
+                        old: Some("not recorded".into()),
+                        new: Some("rotated".into()),
+                    });
+                    change.once = Some(key);
+                    if change.action == Action::Unchanged {
+                        change.action = Action::Update;
+                    }
+                }
             }
+            Ok(change)
         })
     }
 }

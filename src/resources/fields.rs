@@ -1,9 +1,10 @@
 //! Objects that are a plain map of fields at one path: auth method config,
-//! auth roles, database roles and static roles. Their fields pass through to
+//! auth roles and users, database roles and static roles. Their fields pass through to
 //! Vault and are compared after normalization.
 
+use crate::engine::fields_gate::FieldSet;
 use super::{converge_fields, resolve_fields, Context, Diff, ObjectId, Resource};
-use crate::plan::model::Fields;
+use crate::plan::model::{Fields, SyncPolicy};
 
 pub struct FieldsResource {
     pub id: ObjectId,
@@ -11,11 +12,19 @@ pub struct FieldsResource {
     /// (`auth/k8s/role`, `database/roles`): one LIST tells which exist.
     pub listing: Option<(String, String)>,
     pub fields: Fields,
+    /// `always`: write-only fields are written on every run.
+    pub sync: SyncPolicy,
+    /// Checked against the server's API description before any write.
+    pub check: Option<FieldSet>,
 }
 
 impl Resource for FieldsResource {
     fn id(&self) -> &ObjectId {
         &self.id
+    }
+
+    fn fields_to_check(&self) -> Option<&FieldSet> {
+        self.check.as_ref()
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
@@ -25,7 +34,7 @@ impl Resource for FieldsResource {
                 Some((collection, name)) => ctx.listed(collection, name).await?,
                 None => None,
             };
-            converge_fields(ctx, &self.id.path, exists, &fields).await
+            converge_fields(ctx, &self.id.path, exists, &fields, self.sync).await
         })
     }
 }

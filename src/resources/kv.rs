@@ -1,10 +1,10 @@
-//! KV v2 fixtures at `<mount>/data/<path>`, in three modes:
-//! create (only when absent), merge (listed keys added or replaced, others
-//! kept) and overwrite (exactly the listed keys). Every write carries a
-//! check-and-set version so a concurrent writer is never clobbered.
-//! `generate` values are created once and then read back, never replaced.
-
-use std::collections::BTreeMap;
+//! KV fixtures, on KV v2 (`<mount>/data/<path>`, every write carries a
+//! check-and-set version so a concurrent writer is never clobbered, and an
+//! unchanged secret gets no new version) and KV v1 (`<mount>/<path>`,
+//! read-compare-write). Three modes: create (only when absent), merge
+//! (listed keys added or replaced, others kept) and overwrite (exactly the
+//! listed keys). Sources work at any depth of the data; `generate` values are
+//! created once and then read back, never replaced.
 
 use serde_json::{json, Map, Value as Json};
 
@@ -14,6 +14,8 @@ use super::mount::kv_version;
 use super::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
 use crate::plan::model::{Fields, KvMode};
 use crate::secret::{self, is_secret_name};
+use crate::sources::generate::Generate;
+use crate::sources::resolve::SourceError;
 use crate::sources::{source_of, Source};
 
 pub struct KvResource {
@@ -22,11 +24,12 @@ pub struct KvResource {
     pub path: String,
     pub mode: KvMode,
     pub data: Fields,
-    /// Whether the plan itself enables this mount (then it may not exist yet in plan mode).
-    pub mount_in_plan: bool,
+    /// The KV version the plan declares for this mount when it enables it
+    /// (then the mount may not exist yet in plan mode); `None` otherwise.
+    pub declared_version: Option<u8>,
 }
 
-/// The planned value of one key after resolution.
+/// The planned value of one top-level key after resolution.
 struct Key {
     value: Json,
     /// Shown as `<redacted>` and scrubbed from all output.
@@ -35,74 +38,96 @@ struct Key {
 }
 
 impl KvResource {
-    async fn check_mount(&self, ctx: &Context) -> Result<(), ObjectError> {
+    /// The mount's KV version: the server's, or the plan's for a mount the plan creates.
+    async fn version(&self, ctx: &Context) -> Result<u8, ObjectError> {
         let table = ctx.mount_table().await?;
-        match table_entry(table, &self.mount) {
-            None if self.mount_in_plan => Ok(()),
-            None => Err(ObjectError::Conflict(format!(
-                "KV mount `{}` does not exist and the plan does not enable it; add it under `mounts:`",
+        let Some(entry) = table_entry(&table, &self.mount) else {
+            return self.declared_version.ok_or_else(|| {
+                ObjectError::Invalid(format!(
+                    "KV mount `{}` does not exist and the plan does not enable it; add it under `mounts:`",
+                    self.mount
+                ))
+            });
+        };
+        let kind = entry.get("type").and_then(Json::as_str).unwrap_or("");
+        match (kind, kv_version(entry).as_deref()) {
+            ("kv", Some("2")) => Ok(2),
+            ("kv", _) | ("generic", _) => Ok(1),
+            _ => Err(ObjectError::Invalid(format!(
+                "mount `{}` is of type `{kind}`, not a KV engine; kv fixtures need a KV v1 or v2 mount",
                 self.mount
             ))),
-            Some(entry) => {
-                let kind = entry.get("type").and_then(Json::as_str).unwrap_or("");
-                if kind == "kv" && kv_version(entry).as_deref() == Some("2") {
-                    Ok(())
-                } else {
-                    Err(ObjectError::Conflict(format!(
-                        "mount `{}` is not a KV version 2 engine (type `{kind}`, version {}); kv fixtures need KV v2",
-                        self.mount,
-                        kv_version(entry).unwrap_or_else(|| "1".into())
-                    )))
-                }
-            }
         }
     }
 
-    async fn planned(
-        &self,
-        ctx: &Context,
-        current: Option<&Map<String, Json>>,
-    ) -> Result<BTreeMap<String, Key>, ObjectError> {
-        let mut keys = BTreeMap::new();
+    async fn planned(&self, ctx: &Context, current: Option<&Map<String, Json>>) -> Result<Vec<(String, Key)>, ObjectError> {
+        let mut keys = Vec::with_capacity(self.data.len());
         for (name, spec) in &self.data {
-            let source = source_of(spec).map_err(|m| {
-                ObjectError::Source(crate::sources::resolve::SourceError::Malformed(m))
-            })?;
-            let key = match source {
-                Some(Source::Generate(generate)) => match current.and_then(|c| c.get(name)) {
-                    // Kept forever: Vault is the source of truth once it holds a value.
-                    Some(existing) => Key {
-                        value: existing.clone(),
-                        hidden: true,
-                        generated: false,
-                    },
-                    None => Key {
-                        value: Json::String(generated_value(ctx, &generate).await?),
-                        hidden: true,
-                        generated: true,
-                    },
-                },
-                Some(_) => {
-                    let resolved = ctx.resolver.resolve(spec).await?;
-                    Key {
-                        value: resolved.value,
-                        hidden: true,
-                        generated: false,
-                    }
-                }
-                None => Key {
-                    value: spec.clone(),
-                    hidden: is_secret_name(name),
-                    generated: false,
-                },
+            let mut key = Key {
+                value: Json::Null,
+                hidden: is_secret_name(name),
+                generated: false,
             };
+            let have = current.and_then(|c| c.get(name));
+            key.value = resolve(ctx, spec, have, &mut key).await?;
             if key.hidden {
                 secret::register_json(&key.value);
             }
-            keys.insert(name.clone(), key);
+            keys.push((name.clone(), key));
         }
         Ok(keys)
     }
+}
+
+/// Resolves sources at any depth of `spec`. A `generate` keeps the value
+/// Vault holds at the same place (`have`), and generates one only when absent.
+fn resolve<'a>(
+    ctx: &'a Context,
+    spec: &'a Json,
+    have: Option<&'a Json>,
+    key: &'a mut Key,
+) -> futures::future::BoxFuture<'a, Result<Json, ObjectError>> {
+    Box::pin(async move {
+        match source_of(spec).map_err(|m| ObjectError::Source(SourceError::Malformed(m)))? {
+            Some(Source::Generate(generate)) => {
+                key.hidden = true;
+                match have {
+                    // Kept forever: Vault is the source of truth once it holds a value.
+                    Some(existing) if !existing.is_null() => Ok(existing.clone()),
+                    _ => {
+                        key.generated = true;
+                        Ok(Json::String(generated_value(ctx, &generate).await?))
+                    }
+                }
+            }
+            Some(_) => {
+                key.hidden = true;
+                Ok(ctx.resolver.resolve(spec).await?.value)
+            }
+            None => match spec {
+                Json::Object(map) => {
+                    let mut out = Map::with_capacity(map.len());
+                    for (name, child) in map {
+                        if is_secret_name(name) {
+                            key.hidden = true;
+                        }
+                        let have = have.and_then(|h| h.get(name));
+                        out.insert(name.clone(), resolve(ctx, child, have, key).await?);
+                    }
+                    Ok(Json::Object(out))
+                }
+                Json::Array(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for (i, child) in items.iter().enumerate() {
+                        let have = have.and_then(|h| h.get(i));
+                        out.push(resolve(ctx, child, have, key).await?);
+                    }
+                    Ok(Json::Array(out))
+                }
+                other => Ok(other.clone()),
+            },
+        }
+    })
 }
 
 impl Resource for KvResource {
@@ -112,33 +137,52 @@ impl Resource for KvResource {
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
-            self.check_mount(ctx).await?;
-            let exists = ctx.kv_exists(&self.mount, &self.path).await?;
-            let data_path = format!("{}/data/{}", self.mount, self.path);
+            let version = self.version(ctx).await?;
+            let (read_path, write_path, list_dir) = match version {
+                2 => {
+                    let data = format!("{}/data/{}", self.mount, self.path);
+                    (data.clone(), data, format!("{}/metadata", self.mount))
+                }
+                _ => {
+                    let path = format!("{}/{}", self.mount, self.path);
+                    (path.clone(), path, self.mount.clone())
+                }
+            };
+            let exists = ctx.kv_exists(&list_dir, &self.path).await?;
             let current = match exists {
                 Some(false) => None,
-                _ => ctx.vault.read(&data_path).await?,
+                _ => ctx.vault.read(&read_path).await?,
             };
-            // A deleted or destroyed latest version reads back with `data: null`.
-            let version = current
-                .as_ref()
-                .and_then(|c| c.pointer("/data/metadata/version"))
-                .and_then(Json::as_u64)
-                .unwrap_or(0);
-            let current_data = current
-                .as_ref()
-                .and_then(|c| c.pointer("/data/data"))
-                .and_then(Json::as_object);
+            // v2: `data.data` and a version for check-and-set (a deleted or
+            // destroyed latest version reads back with `data: null`); v1: `data`.
+            let (cas, current_data) = match version {
+                2 => (
+                    current
+                        .as_ref()
+                        .and_then(|c| c.pointer("/data/metadata/version"))
+                        .and_then(Json::as_u64)
+                        .unwrap_or(0),
+                    current
+                        .as_ref()
+                        .and_then(|c| c.pointer("/data/data"))
+                        .and_then(Json::as_object),
+                ),
+                _ => (0, current.as_ref().and_then(|c| c.get("data")).and_then(Json::as_object)),
+            };
             let planned = self.planned(ctx, current_data).await?;
             for (name, value) in current_data.into_iter().flatten() {
-                let planned_hidden = planned.get(name).map(|k| k.hidden);
+                let planned_hidden = planned.iter().find(|(k, _)| k == name).map(|(_, k)| k.hidden);
                 if planned_hidden.unwrap_or(true) || is_secret_name(name) {
                     secret::register_json(value);
                 }
             }
+            let body = |data: Map<String, Json>| match version {
+                2 => json!({ "options": { "cas": cas }, "data": data }),
+                _ => Json::Object(data),
+            };
 
             let Some(current_data) = current_data else {
-                let body: Map<String, Json> = planned
+                let data: Map<String, Json> = planned
                     .iter()
                     .map(|(k, v)| (k.clone(), v.value.clone()))
                     .collect();
@@ -150,14 +194,11 @@ impl Resource for KvResource {
                         new: Some(render_new(key)),
                     })
                     .collect();
-                return Ok(Change {
-                    action: Action::Create,
+                return Ok(Change::new(
+                    Action::Create,
                     fields,
-                    requests: vec![Request::post(
-                        data_path,
-                        json!({ "options": { "cas": version }, "data": body }),
-                    )],
-                });
+                    vec![Request::post(write_path, body(data))],
+                ));
             };
             if self.mode == KvMode::Create {
                 return Ok(Change::unchanged());
@@ -180,7 +221,7 @@ impl Resource for KvResource {
                 target.insert(name.clone(), key.value.clone());
             }
             if self.mode == KvMode::Overwrite {
-                for name in current_data.keys().filter(|k| !planned.contains_key(*k)) {
+                for name in current_data.keys().filter(|k| !self.data.contains_key(*k)) {
                     fields.push(FieldChange {
                         field: name.clone(),
                         old: Some(secret::REDACTED.to_owned()),
@@ -191,14 +232,11 @@ impl Resource for KvResource {
             if fields.is_empty() {
                 return Ok(Change::unchanged());
             }
-            Ok(Change {
-                action: Action::Update,
+            Ok(Change::new(
+                Action::Update,
                 fields,
-                requests: vec![Request::post(
-                    data_path,
-                    json!({ "options": { "cas": version }, "data": target }),
-                )],
-            })
+                vec![Request::post(write_path, body(target))],
+            ))
         })
     }
 }
@@ -212,11 +250,7 @@ fn render_new(key: &Key) -> String {
 }
 
 /// A new value for a `generate` key: random here, or from Vault's password policy.
-async fn generated_value(
-    ctx: &Context,
-    generate: &crate::sources::generate::Generate,
-) -> Result<String, ObjectError> {
-    use crate::sources::generate::Generate;
+async fn generated_value(ctx: &Context, generate: &Generate) -> Result<String, ObjectError> {
     match generate {
         Generate::Random { length, charset } => Ok(charset.random(*length)),
         Generate::Policy(name) => {
@@ -228,8 +262,9 @@ async fn generated_value(
                 .and_then(Json::as_str)
                 .map(str::to_owned)
                 .ok_or_else(|| {
-                    ObjectError::Conflict(format!(
-                        "password policy `{name}` generated no value at {path}; does the policy exist?"
+                    ObjectError::Invalid(format!(
+                        "password policy `{name}` does not exist ({path} returned nothing); \
+                         add it under `password_policies:`"
                     ))
                 })
         }

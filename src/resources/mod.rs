@@ -22,6 +22,8 @@ use serde_json::Value as Json;
 pub use compare::{FieldChange, Planned};
 pub use context::Context;
 
+use crate::engine::fields_gate::FieldSet;
+use crate::plan::model::SyncPolicy;
 use crate::plan::node::Loc;
 use crate::sources::resolve::SourceError;
 use crate::vault::{Method, VaultError};
@@ -34,6 +36,7 @@ pub enum Kind {
     AuthConfig,
     AuthRole,
     Policy,
+    PasswordPolicy,
     DatabaseConnection,
     DatabaseRole,
     DatabaseStaticRole,
@@ -49,6 +52,7 @@ impl Kind {
             Kind::AuthConfig => "auth config",
             Kind::AuthRole => "auth role",
             Kind::Policy => "policy",
+            Kind::PasswordPolicy => "password policy",
             Kind::DatabaseConnection => "database connection",
             Kind::DatabaseRole => "database role",
             Kind::DatabaseStaticRole => "database static role",
@@ -66,6 +70,33 @@ pub struct ObjectId {
     pub path: String,
     /// Where the plan declares it.
     pub loc: Option<Loc>,
+    /// The dependency key later objects name in `needs` (e.g. `mount:app`).
+    pub provides: Option<String>,
+    /// Keys of the objects this one cannot be converged without: when one of
+    /// them fails, this one is skipped (and its own key counts as failed).
+    pub needs: Vec<String>,
+}
+
+/// Dependency keys, one place for their spelling.
+pub mod deps {
+    pub fn mount(path: &str) -> String {
+        format!("mount:{}", path.trim_matches('/'))
+    }
+    pub fn auth(path: &str) -> String {
+        format!("auth:{}", path.trim_matches('/'))
+    }
+    pub fn connection(mount: &str, name: &str) -> String {
+        format!("connection:{}/{name}", mount.trim_matches('/'))
+    }
+    pub fn password_policy(name: &str) -> String {
+        format!("password_policy:{name}")
+    }
+    pub fn policy(name: &str) -> String {
+        format!("policy:{}", name.to_lowercase())
+    }
+    pub fn object(path: &str) -> String {
+        format!("object:{path}")
+    }
 }
 
 impl fmt::Display for ObjectId {
@@ -103,6 +134,14 @@ impl Request {
             body: Some(body),
         }
     }
+
+    pub fn delete(path: impl Into<String>) -> Request {
+        Request {
+            method: Method::Delete,
+            path: path.into(),
+            body: None,
+        }
+    }
 }
 
 /// The outcome of comparing one object.
@@ -111,15 +150,35 @@ pub struct Change {
     pub fields: Vec<FieldChange>,
     /// Sent in order when applying; empty for `Unchanged`.
     pub requests: Vec<Request>,
+    /// Planned fields Vault does not return, so they could not be compared
+    /// (passwords, JWTs): the report says so.
+    pub write_only: Vec<String>,
+    /// Sent when a request after the first fails, to undo the first: an
+    /// action that must happen together with the creation (`rotate_root`).
+    pub rollback: Option<Request>,
+    /// A `Once` record the registry keeps after the requests succeed.
+    pub once: Option<String>,
 }
 
 impl Change {
-    pub fn unchanged() -> Change {
+    pub fn new(action: Action, fields: Vec<FieldChange>, requests: Vec<Request>) -> Change {
         Change {
-            action: Action::Unchanged,
-            fields: Vec::new(),
-            requests: Vec::new(),
+            action,
+            fields,
+            requests,
+            write_only: Vec::new(),
+            rollback: None,
+            once: None,
         }
+    }
+
+    pub fn unchanged() -> Change {
+        Change::new(Action::Unchanged, Vec::new(), Vec::new())
+    }
+
+    pub fn with_write_only(mut self, write_only: Vec<String>) -> Change {
+        self.write_only = write_only;
+        self
     }
 }
 
@@ -133,6 +192,25 @@ pub enum ObjectError {
     /// (a mount of another type): never silently destructive.
     #[error("{0}")]
     Conflict(String),
+    /// The plan asks for something the server cannot do as written (an
+    /// unknown field, a KV v2 → v1 change): fix the plan.
+    #[error("{0}")]
+    Invalid(String),
+    /// A later step of a change failed after an earlier one was sent.
+    #[error("{error}; {note}")]
+    Incomplete { error: VaultError, note: String },
+}
+
+/// Which exit code an object's failure calls for (DESIGN.md "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// Exit 1: a retry can fix it.
+    Runtime,
+    /// Exit 2: the plan or the settings are wrong.
+    Invalid,
+    /// Exit 5: refused by a safety guard.
+    Refused,
 }
 
 impl ObjectError {
@@ -143,6 +221,23 @@ impl ObjectError {
                 "nothing was written for this object; fix the source and rerun"
             }
             ObjectError::Conflict(_) => "change the plan or fix the object in Vault by hand",
+            ObjectError::Invalid(_) => "fix the plan and rerun",
+            ObjectError::Incomplete { error, .. } => error.hint(),
+        }
+    }
+
+    pub fn class(&self) -> FailureClass {
+        match self {
+            ObjectError::Vault(e) if e.code() == Some(400) => FailureClass::Invalid,
+            ObjectError::Vault(_) => FailureClass::Runtime,
+            ObjectError::Source(SourceError::Kube(_)) => FailureClass::Runtime,
+            ObjectError::Source(_) => FailureClass::Invalid,
+            ObjectError::Conflict(_) => FailureClass::Refused,
+            ObjectError::Invalid(_) => FailureClass::Invalid,
+            ObjectError::Incomplete { error, .. } if error.code() == Some(400) => {
+                FailureClass::Invalid
+            }
+            ObjectError::Incomplete { .. } => FailureClass::Runtime,
         }
     }
 }
@@ -153,16 +248,22 @@ pub type Diff<'a> = BoxFuture<'a, Result<Change, ObjectError>>;
 pub trait Resource: Send + Sync {
     fn id(&self) -> &ObjectId;
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a>;
+    /// The fields checked against the server's API description before any write.
+    fn fields_to_check(&self) -> Option<&FieldSet> {
+        None
+    }
 }
 
-/// Resolves a map of planned fields, noting which ones came from sources.
+/// Resolves a map of planned fields (sources at any depth, auth accessors),
+/// noting which ones came from sources.
 pub async fn resolve_fields(
     ctx: &Context,
     fields: &BTreeMap<String, Json>,
-) -> Result<BTreeMap<String, Planned>, SourceError> {
+) -> Result<BTreeMap<String, Planned>, ObjectError> {
     let mut out = BTreeMap::new();
     for (name, value) in fields {
-        let planned = ctx.resolver.resolve(value).await?;
+        let mut planned = ctx.resolver.resolve(value).await?;
+        ctx.replace_accessors_json(&mut planned.value).await?;
         // Source values and literal secrets (an inline password) are masked in
         // all output from now on, including Vault's error messages.
         if planned.sensitive || crate::secret::is_secret_name(name) {
@@ -183,32 +284,36 @@ pub fn body_of(fields: &BTreeMap<String, Planned>) -> Json {
     )
 }
 
-/// The common case: read `path`, compare the planned fields, write them all when any differs.
+/// The common case: read `path`, compare the planned fields, write them all
+/// when any differs. Fields Vault does not return are write-only: sent with
+/// any other change, and on every run with `sync: always`.
 pub async fn converge_fields(
     ctx: &Context,
     path: &str,
     exists: Option<bool>,
     fields: &BTreeMap<String, Planned>,
+    sync: SyncPolicy,
 ) -> Result<Change, ObjectError> {
     let current = match exists {
         Some(false) => None,
         _ => ctx.vault.read(path).await?,
     };
+    let write = || vec![Request::post(path, body_of(fields))];
     let Some(current) = current else {
-        return Ok(Change {
-            action: Action::Create,
-            fields: compare::created_fields(fields),
-            requests: vec![Request::post(path, body_of(fields))],
-        });
+        return Ok(Change::new(
+            Action::Create,
+            compare::created_fields(fields),
+            write(),
+        ));
     };
     let data = current.get("data").cloned().unwrap_or(Json::Null);
-    let changes = compare::diff_fields(fields, &data);
-    if changes.is_empty() {
-        return Ok(Change::unchanged());
-    }
-    Ok(Change {
-        action: Action::Update,
-        fields: changes,
-        requests: vec![Request::post(path, body_of(fields))],
-    })
+    let comparison = compare::compare_fields(fields, &data);
+    let action = if !comparison.changes.is_empty() {
+        Action::Update
+    } else if sync == SyncPolicy::Always && !comparison.write_only.is_empty() {
+        Action::Synced
+    } else {
+        return Ok(Change::unchanged().with_write_only(comparison.write_only));
+    };
+    Ok(Change::new(action, comparison.changes, write()).with_write_only(comparison.write_only))
 }

@@ -4,9 +4,13 @@
 
 use serde_json::{json, Value as Json};
 
+use crate::engine::fields_gate::FieldSet;
 use super::compare::{self, FieldChange};
 use super::context::table_entry;
-use super::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
+use super::{
+    body_of, resolve_fields, Action, Change, Context, Diff, ObjectError, ObjectId, Request,
+    Resource,
+};
 use crate::plan::model::Fields;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,18 +36,31 @@ pub struct MountResource {
     pub description: Option<String>,
     pub options: Fields,
     pub config: Fields,
+    /// Allows the one-way KV v1 → v2 upgrade.
+    pub upgrade: bool,
+    /// Checked against the server's API description before any write.
+    pub check: Option<FieldSet>,
+}
+
+/// Settings of a mount as planned; values may be sources.
+pub struct MountSpec {
+    pub kind: String,
+    pub description: Option<String>,
+    pub options: Fields,
+    pub config: Fields,
+    pub upgrade: bool,
 }
 
 impl MountResource {
-    pub fn new(
-        id: ObjectId,
-        table: Table,
-        path: &str,
-        kind: &str,
-        description: Option<String>,
-        options: Fields,
-        config: Fields,
-    ) -> MountResource {
+    pub fn new(id: ObjectId, table: Table, path: &str, spec: MountSpec) -> MountResource {
+        let MountSpec {
+            kind,
+            description,
+            options,
+            config,
+            upgrade,
+        } = spec;
+        let kind = kind.as_str();
         // `kv-v2` is shorthand Vault stores as type `kv` with options.version 2.
         let (kind, options) = match kind {
             "kv-v2" => {
@@ -61,10 +78,12 @@ impl MountResource {
             description,
             options,
             config,
+            upgrade,
+            check: None,
         }
     }
 
-    fn create(&self) -> Change {
+    fn create(&self, options: &Json, config: &Json) -> Change {
         let mut body = json!({ "type": self.kind });
         let mut fields = vec![FieldChange {
             field: "type".into(),
@@ -75,24 +94,51 @@ impl MountResource {
             body["description"] = json!(description);
         }
         if !self.options.is_empty() {
-            body["options"] = json!(self.options);
-            fields.push(changed("options", None, &json!(self.options)));
+            body["options"] = options.clone();
+            fields.push(changed("options", None, options));
         }
         if !self.config.is_empty() {
-            body["config"] = json!(self.config);
-            fields.push(changed("config", None, &json!(self.config)));
+            body["config"] = config.clone();
+            fields.push(changed("config", None, config));
         }
-        Change {
-            action: Action::Create,
+        Change::new(
+            Action::Create,
             fields,
-            requests: vec![Request::post(
+            vec![Request::post(
                 format!("{}/{}", self.table.prefix(), self.path),
                 body,
             )],
+        )
+    }
+
+    /// A KV mount's version is never changed silently: v1 → v2 is a one-way
+    /// migration for every client (only with `upgrade: true`), v2 → v1 is impossible.
+    fn check_kv_version(&self, entry: &Json, options: &Json) -> Result<(), ObjectError> {
+        if self.kind != "kv" {
+            return Ok(());
+        }
+        let Some(want) = options.get("version").map(|v| compare::render(v, false)) else {
+            return Ok(());
+        };
+        let have = kv_version(entry).unwrap_or_else(|| "1".into());
+        match (have.as_str(), want.as_str()) {
+            (h, w) if h == w => Ok(()),
+            ("1", "2") if self.upgrade => Ok(()),
+            ("1", "2") => Err(ObjectError::Conflict(format!(
+                "KV mount `{}` is version 1 and the plan says version 2: the upgrade rewrites every \
+                 secret's path for every client and cannot be undone; set `upgrade: true` on the \
+                 mount to do it, or plan version 1",
+                self.path
+            ))),
+            _ => Err(ObjectError::Invalid(format!(
+                "KV mount `{}` is version {have} and the plan says version {want}: Vault cannot \
+                 downgrade a KV mount; plan version {have}",
+                self.path
+            ))),
         }
     }
 
-    fn compare(&self, entry: &Json) -> Result<Change, ObjectError> {
+    fn compare(&self, entry: &Json, options: &Json, config: &Json) -> Result<Change, ObjectError> {
         let actual_type = entry.get("type").and_then(Json::as_str).unwrap_or("");
         if actual_type != self.kind {
             return Err(ObjectError::Conflict(format!(
@@ -110,19 +156,15 @@ impl MountResource {
                 tune.insert("description".into(), json!(description));
             }
         }
+        self.check_kv_version(entry, options)?;
         let current_options = entry.get("options").cloned().unwrap_or(Json::Null);
-        if !self.options.is_empty()
-            && !compare::equivalent("options", &json!(self.options), &current_options)
+        if !self.options.is_empty() && !compare::equivalent("options", options, &current_options)
         {
-            fields.push(changed(
-                "options",
-                Some(&current_options),
-                &json!(self.options),
-            ));
-            tune.insert("options".into(), json!(self.options));
+            fields.push(changed("options", Some(&current_options), options));
+            tune.insert("options".into(), options.clone());
         }
         let current_config = entry.get("config").cloned().unwrap_or(Json::Null);
-        for (name, want) in &self.config {
+        for (name, want) in config.as_object().into_iter().flatten() {
             let have = current_config.get(name).cloned().unwrap_or(Json::Null);
             if !compare::equivalent(name, want, &have) {
                 fields.push(changed(&format!("config.{name}"), Some(&have), want));
@@ -132,14 +174,14 @@ impl MountResource {
         if tune.is_empty() {
             return Ok(Change::unchanged());
         }
-        Ok(Change {
-            action: Action::Update,
+        Ok(Change::new(
+            Action::Update,
             fields,
-            requests: vec![Request::post(
+            vec![Request::post(
                 format!("{}/{}/tune", self.table.prefix(), self.path),
                 Json::Object(tune),
             )],
-        })
+        ))
     }
 }
 
@@ -156,15 +198,21 @@ impl Resource for MountResource {
         &self.id
     }
 
+    fn fields_to_check(&self) -> Option<&FieldSet> {
+        self.check.as_ref()
+    }
+
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
+            let options = body_of(&resolve_fields(ctx, &self.options).await?);
+            let config = body_of(&resolve_fields(ctx, &self.config).await?);
             let table = match self.table {
                 Table::SecretEngines => ctx.mount_table().await?,
                 Table::AuthMethods => ctx.auth_table().await?,
             };
-            match table_entry(table, &self.path) {
-                None => Ok(self.create()),
-                Some(entry) => self.compare(entry),
+            match table_entry(&table, &self.path) {
+                None => Ok(self.create(&options, &config)),
+                Some(entry) => self.compare(entry, &options, &config),
             }
         })
     }

@@ -1,4 +1,6 @@
-//! ACL policies at `sys/policies/acl/<name>`, compared without insignificant whitespace.
+//! ACL policies (`sys/policies/acl/<name>`) and password policies
+//! (`sys/policies/password/<name>`): HCL text compared without insignificant
+//! whitespace. Vault stores ACL policy names in lower case.
 
 use serde_json::{json, Value as Json};
 
@@ -8,9 +10,13 @@ use crate::plan::model::PolicySource;
 use crate::sources::resolve::SourceError;
 
 pub const LIST_PATH: &str = "sys/policies/acl";
+pub const PASSWORD_LIST_PATH: &str = "sys/policies/password";
 
 pub struct PolicyResource {
     pub id: ObjectId,
+    /// `LIST_PATH` or `PASSWORD_LIST_PATH`.
+    pub collection: &'static str,
+    /// As Vault stores it (ACL policy names in lower case).
     pub name: String,
     pub source: PolicySource,
 }
@@ -72,9 +78,9 @@ impl Resource for PolicyResource {
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
-            let text = self.text()?;
-            let path = format!("{LIST_PATH}/{}", self.name);
-            let current = match ctx.listed(LIST_PATH, &self.name).await? {
+            let text = ctx.replace_accessors(&self.text()?).await?;
+            let path = format!("{}/{}", self.collection, self.name);
+            let current = match ctx.listed(self.collection, &self.name).await? {
                 Some(false) => None,
                 _ => ctx.vault.read(&path).await?,
             };
@@ -96,11 +102,11 @@ impl Resource for PolicyResource {
                     }],
                 ),
             };
-            Ok(Change {
+            Ok(Change::new(
                 action,
                 fields,
-                requests: vec![Request::post(path, json!({ "policy": text }))],
-            })
+                vec![Request::post(path, json!({ "policy": text }))],
+            ))
         })
     }
 }

@@ -178,7 +178,7 @@ impl Vault {
         let counter = match method {
             Method::Get => &self.counters.reads,
             Method::List => &self.counters.lists,
-            Method::Post => &self.counters.writes,
+            Method::Post | Method::Delete => &self.counters.writes,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         self.send_with_retry(method, path, None, body).await

@@ -13,6 +13,7 @@ pub enum Method {
     Get,
     List,
     Post,
+    Delete,
 }
 
 impl Method {
@@ -21,6 +22,7 @@ impl Method {
             Method::Get => "GET",
             Method::List => "LIST",
             Method::Post => "POST",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -47,6 +49,7 @@ impl Endpoint for RawEndpoint {
             Method::Get => RequestMethod::GET,
             Method::List => RequestMethod::LIST,
             Method::Post => RequestMethod::POST,
+            Method::Delete => RequestMethod::DELETE,
         }
     }
 

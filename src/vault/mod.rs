@@ -5,6 +5,7 @@ pub mod endpoint;
 pub mod error;
 pub mod health;
 pub mod login;
+pub mod schema;
 
 pub use client::{Connection, RequestCounts, RetryPolicy, Vault};
 pub use endpoint::Method;

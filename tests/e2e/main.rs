@@ -9,3 +9,4 @@ mod common;
 mod database;
 mod engine;
 mod hook;
+mod data_path;

@@ -1,0 +1,477 @@
+//! Which fields a write may carry, from the server's own OpenAPI description,
+//! so that `plan` can refuse a typo (`token_tll`) before anything is written:
+//! Vault drops unknown fields silently when a write answers 204.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use serde_json::Value as Json;
+
+use super::{Method, Vault, VaultError};
+
+/// Schemas that list some fields but pass the others on (a database
+/// connection hands `connection_url`, `host`... to its plugin).
+const PASS_THROUGH_SCHEMAS: &[&str] = &["DatabaseConfigureConnectionRequest"];
+/// Longer paths are not matched: bounds the search on any input.
+const MAX_SEGMENTS: usize = 64;
+
+/// What the POST of one pattern accepts.
+enum Body {
+    Fields(HashSet<String>),
+    Arbitrary(&'static str),
+    NoWrite,
+}
+
+struct Op {
+    pattern: String,
+    params: Vec<String>,
+    body: Body,
+}
+
+/// A trie of path segments: literal children, one `{param}` child.
+#[derive(Default)]
+struct Node {
+    lit: HashMap<String, Node>,
+    param: Option<Box<Node>>,
+    end: Option<usize>,
+}
+
+/// The parsed API description: path patterns → accepted POST fields.
+pub struct ApiSchema {
+    root: Node,
+    ops: Vec<Op>,
+    /// Why nothing can be checked (description unavailable).
+    unavailable: Option<String>,
+    /// Mount path → type, as given by [`ApiSchema::with_mounts`].
+    mounts: BTreeMap<String, String>,
+    /// Mount type → a mount of that type that the description covers.
+    donors: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldCheck {
+    Known,
+    Unknown(Vec<String>),
+    /// Cannot tell; the reason is for a debug log.
+    Unchecked(String),
+}
+
+impl ApiSchema {
+    /// Reads `sys/internal/specs/openapi` (once per run). A 403 or 404 gives a
+    /// schema that answers `Unchecked` everywhere, with one warning logged.
+    pub async fn fetch(vault: &Vault) -> Result<ApiSchema, VaultError> {
+        const PATH: &str = "sys/internal/specs/openapi";
+        let started = Instant::now();
+        // Uncounted: infrastructure, not a read of a planned object.
+        let doc = match vault.request_uncounted(Method::Get, PATH, None).await {
+            Ok(answer) => answer.body,
+            Err(e) if matches!(e.code(), Some(403 | 404)) => {
+                tracing::warn!(error = %e, "cannot read the server's API description: unknown plan fields will not be detected before writing");
+                return Ok(ApiSchema::unavailable(format!("{PATH} unavailable: {e}")));
+            }
+            Err(e) => return Err(e),
+        };
+        let schema = ApiSchema::from_doc(&doc);
+        if schema.ops.is_empty() {
+            // Answered 200 but filtered to nothing the token may see.
+            tracing::warn!("the server's API description lists no paths this token may see: unknown plan fields will not be detected before writing");
+        }
+        tracing::debug!(
+            patterns = schema.ops.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "API description read"
+        );
+        Ok(schema)
+    }
+
+    fn unavailable(reason: String) -> ApiSchema {
+        let mut schema = ApiSchema::from_doc(&Json::Null);
+        schema.unavailable = Some(reason);
+        schema
+    }
+
+    pub fn from_doc(doc: &Json) -> ApiSchema {
+        let mut schema = ApiSchema {
+            root: Node::default(),
+            ops: Vec::new(),
+            unavailable: None,
+            mounts: BTreeMap::new(),
+            donors: HashMap::new(),
+        };
+        let schemas = doc.pointer("/components/schemas");
+        let Some(paths) = doc.get("paths").and_then(Json::as_object) else {
+            return schema;
+        };
+        for (key, item) in paths {
+            let segs: Vec<&str> = key.split('/').filter(|s| !s.is_empty()).collect();
+            // KV v2 lists a regex key (`/secret/^.*$`): not a pattern.
+            if segs.is_empty() || segs.iter().any(|s| s.contains(['^', '$', '*', '(', '?'])) {
+                continue;
+            }
+            let mut node = &mut schema.root;
+            let mut params = Vec::new();
+            for seg in &segs {
+                node = match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => {
+                        params.push(name.to_owned());
+                        node.param.get_or_insert_with(Box::default)
+                    }
+                    None => node.lit.entry((*seg).to_owned()).or_default(),
+                };
+            }
+            node.end = Some(schema.ops.len());
+            let body = body_of(item, schemas);
+            let pattern = key.clone();
+            schema.ops.push(Op {
+                pattern,
+                params,
+                body,
+            });
+        }
+        schema
+    }
+
+    /// Mount path ("auth/kubernetes", "secret") → type, see [`mount_types`];
+    /// needed by [`ApiSchema::check_like`].
+    pub fn with_mounts(mut self, mount_types: HashMap<String, String>) -> ApiSchema {
+        self.mounts = mount_types
+            .into_iter()
+            .map(|(m, t)| (m.trim_matches('/').to_owned(), t))
+            .collect();
+        self.donors.clear();
+        for (mount, kind) in &self.mounts {
+            // Only a mount whose patterns the token may see can lend them.
+            if !self.donors.contains_key(kind) && self.covers(mount) {
+                self.donors.insert(kind.clone(), mount.clone());
+            }
+        }
+        self
+    }
+
+    fn covers(&self, mount: &str) -> bool {
+        let mut node = &self.root;
+        for seg in mount.split('/').filter(|s| !s.is_empty()) {
+            match node.lit.get(seg) {
+                Some(next) => node = next,
+                None => return false,
+            }
+        }
+        !std::ptr::eq(node, &self.root)
+    }
+
+    /// Which of `fields` the write at `path` (e.g. "auth/kubernetes/role/api") ignores.
+    pub fn check(&self, path: &str, fields: &[&str]) -> FieldCheck {
+        if let Some(reason) = &self.unavailable {
+            return FieldCheck::Unchecked(reason.clone());
+        }
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if segs.is_empty() || segs.len() > MAX_SEGMENTS {
+            return FieldCheck::Unchecked(format!("{path}: not a checkable path"));
+        }
+        let mut best = None;
+        find(&self.root, &segs, 0, 0, &mut best);
+        let Some(op) = best.and_then(|b| self.ops.get(b.2)) else {
+            return FieldCheck::Unchecked(format!("{path}: no pattern in the API description"));
+        };
+        let accepted = match &op.body {
+            Body::Fields(accepted) => accepted,
+            Body::Arbitrary(why) => return FieldCheck::Unchecked(format!("{}: {why}", op.pattern)),
+            Body::NoWrite => {
+                return FieldCheck::Unchecked(format!("{}: no write body described", op.pattern))
+            }
+        };
+        let unknown: Vec<String> = fields
+            .iter()
+            .filter(|f| !accepted.contains(**f) && !op.params.iter().any(|p| p == *f))
+            .map(|f| (*f).to_owned())
+            .collect();
+        if unknown.is_empty() {
+            FieldCheck::Known
+        } else {
+            FieldCheck::Unknown(unknown)
+        }
+    }
+
+    /// As [`ApiSchema::check`], for `path` under `mount` (of `mount_type`) that
+    /// does not exist yet: checked against another mount of the same type.
+    pub fn check_like(
+        &self,
+        path: &str,
+        mount: &str,
+        mount_type: &str,
+        fields: &[&str],
+    ) -> FieldCheck {
+        if let Some(reason) = &self.unavailable {
+            return FieldCheck::Unchecked(reason.clone());
+        }
+        let (path, mount) = (path.trim_matches('/'), mount.trim_matches('/'));
+        let rest = match path.strip_prefix(mount) {
+            Some(rest) if !mount.is_empty() && (rest.is_empty() || rest.starts_with('/')) => rest,
+            _ => return FieldCheck::Unchecked(format!("{path} is not under mount {mount}")),
+        };
+        match self.donors.get(mount_type) {
+            Some(donor) => self.check(&format!("{donor}{rest}"), fields),
+            None => FieldCheck::Unchecked(format!(
+                "no visible mount of type {mount_type} to check {path} against"
+            )),
+        }
+    }
+}
+
+/// Depth-first match; best = most literal segments, then fewest segments
+/// absorbed by a `{param}` beyond one (`sys/mounts/{path}/tune` matches
+/// `sys/mounts/a/b/tune`, KV's trailing `{path}` matches the rest).
+fn find(
+    node: &Node,
+    segs: &[&str],
+    lits: usize,
+    extra: usize,
+    best: &mut Option<(usize, usize, usize)>,
+) {
+    let Some((first, rest)) = segs.split_first() else {
+        if let Some(id) = node.end {
+            let better = match best {
+                Some((l, e, _)) => lits > *l || (lits == *l && extra < *e),
+                None => true,
+            };
+            if better {
+                *best = Some((lits, extra, id));
+            }
+        }
+        return;
+    };
+    if let Some(next) = node.lit.get(*first) {
+        find(next, rest, lits + 1, extra, best);
+    }
+    if let Some(param) = &node.param {
+        for taken in 1..=segs.len() {
+            find(param, &segs[taken..], lits, extra + taken - 1, best);
+        }
+    }
+}
+
+/// The POST body a path item describes.
+fn body_of(item: &Json, schemas: Option<&Json>) -> Body {
+    let Some(schema) = item.pointer("/post/requestBody/content/application~1json/schema") else {
+        // KV v1, cubbyhole, sys/wrapping/wrap: the body is the data itself.
+        return match item.get("post") {
+            Some(_) => Body::Arbitrary("takes arbitrary data"),
+            None => Body::NoWrite,
+        };
+    };
+    let (name, schema) = match schema.get("$ref").and_then(Json::as_str) {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or(r);
+            match schemas.and_then(|s| s.get(name)) {
+                Some(s) => (name, s),
+                None => return Body::Arbitrary("request schema not in the description"),
+            }
+        }
+        None => ("", schema),
+    };
+    let open = schema
+        .get("additionalProperties")
+        .is_some_and(|a| a != &Json::Bool(false));
+    match schema.get("properties").and_then(Json::as_object) {
+        _ if open || PASS_THROUGH_SCHEMAS.contains(&name) => {
+            Body::Arbitrary("passes unlisted fields on")
+        }
+        Some(props) if !props.is_empty() => Body::Fields(props.keys().cloned().collect()),
+        _ => Body::Arbitrary("request schema lists no fields"),
+    }
+}
+
+/// Mount path → type from the answers of `sys/mounts` and `sys/auth` (auth
+/// paths get their "auth/" prefix). KV version 2 mounts have type "kv-v2",
+/// version 1 "kv", since their paths differ.
+pub fn mount_types(sys_mounts: &Json, sys_auth: &Json) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (answer, prefix) in [(sys_mounts, ""), (sys_auth, "auth/")] {
+        let data = answer.get("data").unwrap_or(answer);
+        let Some(entries) = data.as_object() else {
+            continue;
+        };
+        for (path, mount) in entries {
+            let Some(kind) = mount.get("type").and_then(Json::as_str) else {
+                continue;
+            };
+            let v2 = mount.pointer("/options/version").and_then(Json::as_str) == Some("2");
+            let kind = if kind == "kv" && v2 { "kv-v2" } else { kind };
+            out.insert(
+                format!("{prefix}{}", path.trim_matches('/')),
+                kind.to_owned(),
+            );
+        }
+    }
+    out
+}
+
+/// Parses Vault's warning "Endpoint ignored these unrecognized parameters: [a b]"
+/// into `["a", "b"]`; `None` for any other warning.
+pub fn ignored_parameters(warning: &str) -> Option<Vec<String>> {
+    const PREFIX: &str = "Endpoint ignored these unrecognized parameters: [";
+    let rest = &warning[warning.find(PREFIX)? + PREFIX.len()..];
+    let list = &rest[..rest.rfind(']')?];
+    let names: Vec<String> = list.split_whitespace().map(str::to_owned).collect();
+    (!names.is_empty()).then_some(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Shaped like OpenBao 2.7.2's `sys/internal/specs/openapi`, trimmed.
+    fn doc() -> Json {
+        let param = |n: &str| json!([{"name": n, "in": "path", "schema": {"type": "string"}, "required": true}]);
+        let post = |s: &str| json!({"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{s}")}}}}});
+        json!({
+            "openapi": "3.0.2",
+            "paths": {
+                "/auth/kubernetes/role/{name}": {"parameters": param("name"), "post": post("KubernetesWriteAuthRoleRequest")},
+                "/auth/kubernetes/role": {"get": {}},
+                "/kv1/{path}": {"parameters": param("path"), "post": {"operationId": "kv-write-path"}},
+                "/secret/^.*$": {},
+                "/secret/data/{path}": {"parameters": param("path"), "post": post("KvWriteDataPathRequest")},
+                "/database/config/{name}": {"parameters": param("name"), "post": post("DatabaseConfigureConnectionRequest")},
+                "/sys/mounts/{path}": {"parameters": param("path"), "post": post("MountsEnableSecretsEngineRequest")},
+                "/sys/mounts/{path}/tune": {"parameters": param("path"), "post": post("MountsTuneConfigurationParametersRequest")},
+            },
+            "components": {"schemas": {
+                "KubernetesWriteAuthRoleRequest": {"type": "object", "properties": {
+                    "bound_service_account_names": {"type": "array"}, "token_policies": {"type": "array"}, "token_ttl": {"type": "integer"}}},
+                "KvWriteDataPathRequest": {"type": "object", "properties": {"data": {"type": "object"}, "options": {"type": "object"}}},
+                "DatabaseConfigureConnectionRequest": {"type": "object", "properties": {"plugin_name": {"type": "string"}}},
+                "MountsEnableSecretsEngineRequest": {"type": "object", "properties": {"type": {"type": "string"}, "config": {"type": "object"}}},
+                "MountsTuneConfigurationParametersRequest": {"type": "object", "properties": {"default_lease_ttl": {"type": "string"}}},
+            }}
+        })
+    }
+
+    fn unchecked(c: FieldCheck) -> bool {
+        matches!(c, FieldCheck::Unchecked(_))
+    }
+
+    #[test]
+    fn known_unknown_and_path_params() {
+        let s = ApiSchema::from_doc(&doc());
+        let role = "auth/kubernetes/role/api";
+        assert_eq!(
+            s.check(role, &["token_ttl", "token_policies"]),
+            FieldCheck::Known
+        );
+        assert_eq!(
+            s.check(role, &["token_tll", "token_ttl"]),
+            FieldCheck::Unknown(vec!["token_tll".into()])
+        );
+        assert_eq!(
+            s.check(&format!("/{role}/"), &["name", "token_ttl"]),
+            FieldCheck::Known
+        );
+        assert_eq!(
+            s.check("secret/data/app/db", &["data", "typo"]),
+            FieldCheck::Unknown(vec!["typo".into()])
+        );
+    }
+
+    #[test]
+    fn arbitrary_data_and_unmatched_paths_are_unchecked() {
+        let s = ApiSchema::from_doc(&doc());
+        assert!(unchecked(s.check("kv1/app/config", &["anything"])));
+        assert!(unchecked(s.check("database/config/pg", &["host", "port"])));
+        assert!(
+            unchecked(s.check("auth/kubernetes/role", &["x"])),
+            "no write described"
+        );
+        assert!(
+            unchecked(s.check("auth/k8s/role/api", &["token_tll"])),
+            "mount not in the doc"
+        );
+        assert!(unchecked(s.check("", &["x"])));
+        assert!(unchecked(s.check(&"a/".repeat(100), &["x"])));
+    }
+
+    #[test]
+    fn params_absorb_several_segments_when_needed() {
+        let s = ApiSchema::from_doc(&doc());
+        assert_eq!(
+            s.check("sys/mounts/team/a/tune", &["default_lease_ttl"]),
+            FieldCheck::Known
+        );
+        assert_eq!(
+            s.check("sys/mounts/team/a", &["type", "config"]),
+            FieldCheck::Known
+        );
+        assert_eq!(
+            s.check("sys/mounts/a/tune", &["type"]),
+            FieldCheck::Unknown(vec!["type".into()])
+        );
+        assert_eq!(s.check("secret/data/a/b/c", &["data"]), FieldCheck::Known);
+    }
+
+    #[test]
+    fn check_like_reroots_on_a_mount_of_the_same_type() {
+        let auth =
+            json!({"data": {"kubernetes/": {"type": "kubernetes"}, "token/": {"type": "token"}}});
+        let mounts = json!({"data": {"secret/": {"type": "kv", "options": {"version": "2"}}}, "request_id": "x"});
+        let types = mount_types(&mounts, &auth);
+        assert_eq!(types.get("secret").map(String::as_str), Some("kv-v2"));
+        let s = ApiSchema::from_doc(&doc()).with_mounts(types);
+        let k8s =
+            |fields: &[&str]| s.check_like("auth/k8s/role/api", "auth/k8s/", "kubernetes", fields);
+        assert_eq!(k8s(&["token_ttl"]), FieldCheck::Known);
+        assert_eq!(
+            k8s(&["token_tll"]),
+            FieldCheck::Unknown(vec!["token_tll".into()])
+        );
+        assert!(unchecked(s.check_like(
+            "auth/k8sx/role/a",
+            "auth/k8s",
+            "kubernetes",
+            &["x"]
+        )));
+        assert!(unchecked(s.check_like(
+            "auth/jwt/role/a",
+            "auth/jwt",
+            "jwt",
+            &["x"]
+        )));
+        assert!(
+            unchecked(s.check_like("auth/t/roles/a", "auth/t", "token", &["x"])),
+            "token not in the doc"
+        );
+    }
+
+    #[test]
+    fn unavailable_description_checks_nothing() {
+        let s = ApiSchema::unavailable("forbidden".into());
+        assert!(unchecked(
+            s.check("auth/kubernetes/role/api", &["token_tll"])
+        ));
+        assert!(unchecked(
+            ApiSchema::from_doc(&json!({"paths": 3})).check("a/b", &["x"])
+        ));
+    }
+
+    #[test]
+    fn parses_ignored_parameters_warning() {
+        // Text as OpenBao 2.7.2 returns it (Go's %v of a sorted []string).
+        let w = "Endpoint ignored these unrecognized parameters: [alpha typo]";
+        assert_eq!(
+            ignored_parameters(w),
+            Some(vec!["alpha".into(), "typo".into()])
+        );
+        assert_eq!(
+            ignored_parameters("Issuing Certificate was set to default"),
+            None
+        );
+        assert_eq!(
+            ignored_parameters("Endpoint ignored these unrecognized parameters: []"),
+            None
+        );
+        assert_eq!(
+            ignored_parameters("Endpoint ignored these unrecognized parameters: [x"),
+            None
+        );
+    }
+}
