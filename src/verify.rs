@@ -111,7 +111,7 @@ fn vault_reason(e: &VaultError) -> String {
 
 async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
     let table = ctx
-        .mount_table()
+        .fresh_mount_table()
         .await
         .map_err(|e| format!("cannot read sys/mounts: {}", vault_reason(&e)))?;
     let v2 = table_entry(&table, &c.mount).and_then(kv_version).as_deref() == Some("2");

@@ -4,13 +4,15 @@
 //! checked against another mount of the same type, or, when the server has
 //! none, right after the mounts stage created it (before anything under it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value as Json;
 
 use super::build::Stage;
 use crate::plan::node::Loc;
 use crate::resources::Context;
 use crate::vault::schema::{mount_types, ApiSchema, FieldCheck};
-use crate::vault::VaultError;
+use crate::vault::{Method, VaultError};
 
 /// The fields an object writes, for the check.
 pub struct FieldSet {
@@ -46,7 +48,7 @@ impl FieldsGate {
         let all = stages.iter().enumerate().flat_map(|(s, stage)| {
             (0..stage.resources.len()).map(move |i| (s, i))
         });
-        gate.run(stages, all.collect());
+        gate.run(ctx, stages, all.collect()).await;
         Ok(gate)
     }
 
@@ -57,7 +59,7 @@ impl FieldsGate {
         }
         self.schema = fetch(ctx).await?;
         let deferred = std::mem::take(&mut self.deferred);
-        self.run(stages, deferred);
+        self.run(ctx, stages, deferred).await;
         // Still unknown after its mount exists: nothing can be checked.
         self.deferred.clear();
         Ok(())
@@ -73,7 +75,8 @@ impl FieldsGate {
         self.errors.get(&(stage, index))
     }
 
-    fn run(&mut self, stages: &[Stage], objects: Vec<At>) {
+    async fn run(&mut self, ctx: &Context, stages: &[Stage], objects: Vec<At>) {
+        let mut confirmed: HashMap<String, Option<HashSet<String>>> = HashMap::new();
         for (s, i) in objects {
             let Some(set) = stages[s].resources[i].fields_to_check() else {
                 continue;
@@ -84,14 +87,37 @@ impl FieldsGate {
             }
             let mut result = self.schema.check(&set.path, &names);
             if let (FieldCheck::Unchecked(_), Some((mount, kind))) = (&result, &set.mount) {
-                result = self.schema.check_like(&set.path, mount, kind, &names);
-                if matches!(result, FieldCheck::Unchecked(_)) {
-                    self.deferred.push((s, i));
-                }
+                // Borrowed from another mount of the type: only a hint, so
+                // an object it doubts waits until its own mount exists.
+                result = match self.schema.check_like(&set.path, mount, kind, &names) {
+                    FieldCheck::Known => FieldCheck::Known,
+                    _ => {
+                        self.deferred.push((s, i));
+                        continue;
+                    }
+                };
             }
             match result {
                 FieldCheck::Unknown(unknown) => {
-                    self.errors.insert((s, i), describe(set, &unknown));
+                    // The full description can be wrong (two paths of one
+                    // plugin sharing a schema name): the path's own help decides.
+                    let parent = set.path.rsplit_once('/').map_or("", |(p, _)| p).to_owned();
+                    if !confirmed.contains_key(&parent) {
+                        let accepted = path_fields(ctx, &set.path).await;
+                        confirmed.insert(parent.clone(), accepted);
+                    }
+                    let unknown: Vec<String> = match confirmed.get(&parent).and_then(Option::as_ref) {
+                        Some(accepted) => unknown.into_iter().filter(|f| !accepted.contains(f)).collect(),
+                        None => {
+                            // Not provable without the path's help: a valid
+                            // plan must never be refused on a doubtful description.
+                            tracing::warn!(path = %set.path, fields = ?unknown, "fields look unknown but the path's help cannot be read to confirm; not checked");
+                            Vec::new()
+                        }
+                    };
+                    if !unknown.is_empty() {
+                        self.errors.insert((s, i), describe(set, &unknown));
+                    }
                 }
                 FieldCheck::Unchecked(why) => {
                     tracing::debug!(path = %set.path, %why, "fields not checked");
@@ -100,6 +126,34 @@ impl FieldsGate {
             }
         }
     }
+}
+
+/// Every field the help of `path` describes (`GET path?help=1`: that path's
+/// own OpenAPI); `None` when it cannot be asked.
+async fn path_fields(ctx: &Context, path: &str) -> Option<HashSet<String>> {
+    let answer = ctx
+        .vault
+        .send_once(Method::Get, path, Some("help=1"), None)
+        .await
+        .ok()?;
+    let doc = answer.body.get("openapi")?;
+    let mut fields = HashSet::new();
+    let schemas = doc.pointer("/components/schemas").and_then(Json::as_object);
+    for schema in schemas.into_iter().flat_map(|m| m.values()) {
+        if let Some(properties) = schema.get("properties").and_then(Json::as_object) {
+            fields.extend(properties.keys().cloned());
+        }
+    }
+    let items = doc.get("paths").and_then(Json::as_object);
+    for item in items.into_iter().flat_map(|m| m.values()) {
+        let parameters = item.get("parameters").and_then(Json::as_array);
+        for parameter in parameters.into_iter().flatten() {
+            if let Some(name) = parameter.get("name").and_then(Json::as_str) {
+                fields.insert(name.to_owned());
+            }
+        }
+    }
+    Some(fields)
 }
 
 async fn fetch(ctx: &Context) -> Result<ApiSchema, VaultError> {
@@ -111,8 +165,8 @@ async fn fetch(ctx: &Context) -> Result<ApiSchema, VaultError> {
         Err(e) if e.code() == Some(403) => Ok(Default::default()),
         Err(e) => Err(e),
     };
-    let mounts = table(ctx.mount_table().await)?;
-    let auth = table(ctx.auth_table().await)?;
+    let mounts = table(ctx.fresh_mount_table().await)?;
+    let auth = table(ctx.fresh_auth_table().await)?;
     Ok(schema.with_mounts(mount_types(&mounts, &auth)))
 }
 

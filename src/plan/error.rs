@@ -12,7 +12,9 @@ pub enum PlanError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("plan directory {path} has no *.yaml or *.yml file; add one or pass the files with -f")]
+    #[error(
+        "plan directory {path} has no *.yaml or *.yml file; add one or pass the files with -f"
+    )]
     EmptyDir { path: PathBuf },
     #[error("{file}:{line}:{column}: {message}")]
     Yaml {

@@ -161,19 +161,44 @@ writes:
     fn shallow_and_deep_paths_resolve() {
         let index = index();
         let i = &index;
-        assert_eq!(line(i, &["auth", "kubernetes", "roles", "api", "token_tll"]), Some(5));
         assert_eq!(
-            line(i, &["databases", "database", "static_roles", "x", "password_policy"]),
+            line(i, &["auth", "kubernetes", "roles", "api", "token_tll"]),
+            Some(5)
+        );
+        assert_eq!(
+            line(
+                i,
+                &[
+                    "databases",
+                    "database",
+                    "static_roles",
+                    "x",
+                    "password_policy"
+                ]
+            ),
             Some(15)
         );
         assert_eq!(line(i, &["writes", "0", "data", "field"]), Some(19));
         assert_eq!(line(i, &["writes", "0"]), Some(17));
         assert_eq!(
-            line(i, &["databases", "database", "connections", "pg", "config", "password"]),
+            line(
+                i,
+                &[
+                    "databases",
+                    "database",
+                    "connections",
+                    "pg",
+                    "config",
+                    "password"
+                ]
+            ),
             Some(12)
         );
         assert_eq!(
-            line(i, &["auth", "kubernetes", "roles", "api", "token_policies", "1"]),
+            line(
+                i,
+                &["auth", "kubernetes", "roles", "api", "token_policies", "1"]
+            ),
             Some(6)
         );
         assert_eq!(
@@ -182,6 +207,9 @@ writes:
         );
         assert_eq!(line(i, &["auth", "kubernetes", "roles", "nope"]), None);
         assert_eq!(line(i, &["writes", "0", "data", "nested", "nope"]), None);
-        assert_eq!(line(i, &["writes", "7", "data", "nested", "deep", "x"]), None);
+        assert_eq!(
+            line(i, &["writes", "7", "data", "nested", "deep", "x"]),
+            None
+        );
     }
 }

@@ -30,14 +30,12 @@ fn walk(
     malformed: &mut Option<PlanError>,
 ) {
     match &mut node.value {
-        Value::Str(s) if s.contains("${") => {
-            match interpolate(s, &node.loc, lookup, missing) {
-                Ok(text) => *s = text,
-                Err(e) => {
-                    malformed.get_or_insert(e);
-                }
+        Value::Str(s) if s.contains("${") => match interpolate(s, &node.loc, lookup, missing) {
+            Ok(text) => *s = text,
+            Err(e) => {
+                malformed.get_or_insert(e);
             }
-        }
+        },
         Value::Seq(items) => items
             .iter_mut()
             .for_each(|n| walk(n, lookup, missing, malformed)),
@@ -79,7 +77,11 @@ pub(crate) fn interpolate(
         if rest[..start].ends_with('$') {
             out.push_str(&rest[..start - 1]);
             // An escaped accessor stays escaped: the engine's pass unescapes it.
-            out.push_str(if after.starts_with(ACCESSOR) { "$${" } else { "${" });
+            out.push_str(if after.starts_with(ACCESSOR) {
+                "$${"
+            } else {
+                "${"
+            });
             rest = after;
             continue;
         }
@@ -95,8 +97,9 @@ pub(crate) fn interpolate(
                 return Err(PlanError::Field {
                     loc: loc.clone(),
                     path: format!("${{{expr}}}"),
-                    message: "an accessor reference names an auth method: write `${accessor:auth/PATH}`"
-                        .into(),
+                    message:
+                        "an accessor reference names an auth method: write `${accessor:auth/PATH}`"
+                            .into(),
                 });
             }
             out.push_str(&rest[start..start + 2 + end + 1]);
@@ -271,9 +274,11 @@ mod tests {
 
     #[test]
     fn every_missing_variable_is_reported_at_once() {
-        let mut root =
-            super::super::node::parse(&Arc::from("p.yaml"), "a: ${VC_T_NOPE_1}\nb: [x, 'y ${VC_T_NOPE_2} ${VC_T_NOPE_1}']\n")
-                .unwrap();
+        let mut root = super::super::node::parse(
+            &Arc::from("p.yaml"),
+            "a: ${VC_T_NOPE_1}\nb: [x, 'y ${VC_T_NOPE_2} ${VC_T_NOPE_1}']\n",
+        )
+        .unwrap();
         let err = interpolate_tree(&mut root).unwrap_err();
         let PlanError::MissingVariables { missing } = &err else {
             panic!("{err}")

@@ -151,13 +151,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let plans = dir.path().join("plan.d");
         std::fs::create_dir(&plans).unwrap();
-        write(&plans, "20-kv.yaml", "mounts:\n  app: {type: kv, description: later}\n");
-        write(&plans, "10-mounts.yml", "version: 1\nmounts:\n  app: {type: kv, description: first}\n");
+        write(
+            &plans,
+            "20-kv.yaml",
+            "mounts:\n  app: {type: kv, description: later}\n",
+        );
+        write(
+            &plans,
+            "10-mounts.yml",
+            "version: 1\nmounts:\n  app: {type: kv, description: first}\n",
+        );
         write(&plans, "30-notes.txt", "not: [yaml");
         write(&plans, ".hidden.yaml", "not: [yaml");
         std::fs::create_dir(plans.join("sub.yaml")).unwrap();
         let loaded = load(std::slice::from_ref(&plans)).unwrap();
-        assert_eq!(loaded.plan.mounts["app"].description.as_deref(), Some("later"));
+        assert_eq!(
+            loaded.plan.mounts["app"].description.as_deref(),
+            Some("later")
+        );
         let loc = loaded.loc(&["mounts", "app"]).unwrap();
         assert!(loc.file.ends_with("20-kv.yaml"), "{loc}");
 

@@ -85,7 +85,10 @@ mod tests {
     fn a_value_source_is_replaced_whole() {
         let merged = merge(
             doc("base.yaml", "password: {env: PW}\nplain: {env: PW}\n"),
-            doc("prod.yaml", "password: {file: pw.txt}\nplain: {a: 1, b: 2}\n"),
+            doc(
+                "prod.yaml",
+                "password: {file: pw.txt}\nplain: {a: 1, b: 2}\n",
+            ),
         );
         assert_eq!(
             merged.to_json(),

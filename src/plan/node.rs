@@ -279,7 +279,11 @@ mod tests {
             "a: {env: X}\nb: {env: X, other: 1}\nc: {version: 2}\nd: [1]\n",
         )
         .unwrap();
-        let kind = |k: &str| node.find(&[PathSegment::Key(k.into())]).unwrap().source_kind();
+        let kind = |k: &str| {
+            node.find(&[PathSegment::Key(k.into())])
+                .unwrap()
+                .source_kind()
+        };
         assert_eq!(kind("a"), Some("env"));
         assert_eq!(kind("b"), None);
         assert_eq!(kind("c"), None);

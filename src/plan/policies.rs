@@ -25,7 +25,9 @@ fn check_one(
     source: &PolicySource,
     kind: PolicyKind,
 ) -> Result<(), PlanError> {
-    let key_loc = loaded.loc(path).unwrap_or_else(|| loaded.root().loc.clone());
+    let key_loc = loaded
+        .loc(path)
+        .unwrap_or_else(|| loaded.root().loc.clone());
     match source {
         PolicySource::Inline(text) => check(text, kind).map_err(|issue| {
             let text_loc = text_loc(loaded, path).unwrap_or(key_loc);

@@ -30,7 +30,16 @@ pub struct Issue {
 /// Vault's and OpenBao's capabilities (OpenBao adds `scan`; Vault
 /// `subscribe` and `recover`): a word outside this list is rejected by both.
 pub const CAPABILITIES: [&str; 11] = [
-    "create", "read", "update", "patch", "delete", "list", "sudo", "deny", "subscribe", "recover",
+    "create",
+    "read",
+    "update",
+    "patch",
+    "delete",
+    "list",
+    "sudo",
+    "deny",
+    "subscribe",
+    "recover",
     "scan",
 ];
 
@@ -84,7 +93,11 @@ fn check_nesting(text: &str) -> Result<(), Issue> {
             _ => {}
         }
         if depth > MAX_NESTING {
-            return Err(issue_at(text, offset, format!("nested more than {MAX_NESTING} levels deep")));
+            return Err(issue_at(
+                text,
+                offset,
+                format!("nested more than {MAX_NESTING} levels deep"),
+            ));
         }
     }
     Ok(())
@@ -95,7 +108,9 @@ fn check_acl(body: &Body, text: &str) -> Result<(), Issue> {
         match structure {
             // `name = ".."` is allowed at the top; `path = {..}` is HCL 1's other spelling.
             Structure::Attribute(a) if ["name", "path"].contains(&a.key.as_str()) => {}
-            Structure::Block(block) if block.ident.as_str() == "path" => check_path_block(block, text)?,
+            Structure::Block(block) if block.ident.as_str() == "path" => {
+                check_path_block(block, text)?
+            }
             other => {
                 let key = match other {
                     Structure::Attribute(a) => a.key.as_str(),
@@ -129,7 +144,10 @@ fn check_path_block(block: &Block, text: &str) -> Result<(), Issue> {
             return Err(issue_of(
                 text,
                 structure,
-                format!("unknown key `{key}` in a path block; expected one of {}", PATH_KEYS.join(", ")),
+                format!(
+                    "unknown key `{key}` in a path block; expected one of {}",
+                    PATH_KEYS.join(", ")
+                ),
             ));
         }
         match (key, value) {
@@ -150,7 +168,11 @@ fn check_path_block(block: &Block, text: &str) -> Result<(), Issue> {
 
 fn check_capabilities(value: &Expression, text: &str) -> Result<(), Issue> {
     let Expression::Array(items) = value else {
-        return Err(issue_of(text, value, "capabilities must be a list: `capabilities = [\"read\"]`".into()));
+        return Err(issue_of(
+            text,
+            value,
+            "capabilities must be a list: `capabilities = [\"read\"]`".into(),
+        ));
     };
     for item in items.iter() {
         match item {
@@ -158,14 +180,23 @@ fn check_capabilities(value: &Expression, text: &str) -> Result<(), Issue> {
             Expression::String(s) => {
                 return Err(issue_of(text, item, unknown_capability(s.as_str())));
             }
-            _ => return Err(issue_of(text, item, "capabilities must be quoted strings".into())),
+            _ => {
+                return Err(issue_of(
+                    text,
+                    item,
+                    "capabilities must be quoted strings".into(),
+                ))
+            }
         }
     }
     Ok(())
 }
 
 fn unknown_capability(word: &str) -> String {
-    format!("unknown capability `{word}`; expected one of {}", CAPABILITIES.join(", "))
+    format!(
+        "unknown capability `{word}`; expected one of {}",
+        CAPABILITIES.join(", ")
+    )
 }
 
 /// A JSON policy (`{"path": {"glob": {"capabilities": [..]}}}`), which HCL 1 also reads.
@@ -272,7 +303,14 @@ path "secret/+/x" {
     fn hostile_input_is_an_issue_not_a_crash() {
         let deep = "[".repeat(100_000);
         assert!(acl(&format!("path \"a\" {{ capabilities = {deep} }}")).is_err());
-        for text in ["\u{0}", "path \"\\", "path \"a\" {", "}}}}", "<<EOF\n", "a = <<EOF\nx\n"] {
+        for text in [
+            "\u{0}",
+            "path \"\\",
+            "path \"a\" {",
+            "}}}}",
+            "<<EOF\n",
+            "a = <<EOF\nx\n",
+        ] {
             assert!(acl(text).is_err(), "{text:?}");
         }
     }

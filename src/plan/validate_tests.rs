@@ -67,13 +67,19 @@ fn kv_fixtures_need_a_kv_mount_and_upgrade_a_kv_mount() {
     );
     assert!(text.contains("kv.app.s"), "{text}");
     assert!(text.contains("`app`") && text.contains("transit"), "{text}");
-    assert!(text.contains("p.yaml:2:"), "names where the mount is declared: {text}");
+    assert!(
+        text.contains("p.yaml:2:"),
+        "names where the mount is declared: {text}"
+    );
 
     dir.check("mounts:\n  app: {type: kv, options: {version: \"1\"}, upgrade: true}\nkv:\n  app:\n    s: {data: {a: 1}}\n")
         .unwrap();
     dir.check("mounts:\n  app: {type: kv-v2}\nkv:\n  app:\n    s: {data: {a: 1}}\n  elsewhere:\n    s: {data: {a: 1}}\n")
         .unwrap();
-    let (_, text) = error_at(dir.check("mounts:\n  t:\n    type: transit\n    upgrade: true\n"), 4);
+    let (_, text) = error_at(
+        dir.check("mounts:\n  t:\n    type: transit\n    upgrade: true\n"),
+        4,
+    );
     assert!(text.contains("mounts.t.upgrade"), "{text}");
 }
 
@@ -83,9 +89,21 @@ fn sync_must_be_always_or_if_missing() {
     dir.check("auth:\n  k:\n    type: kubernetes\n    config: {sync: always}\n    roles: {r: {sync: if-missing}}\n")
         .unwrap();
     let cases = [
-        ("auth:\n  k:\n    type: kubernetes\n    config:\n      sync: sometimes\n", 5, "auth.k.config.sync"),
-        ("auth:\n  k:\n    type: kubernetes\n    roles:\n      r:\n        sync: true\n", 6, "auth.k.roles.r.sync"),
-        ("auth:\n  u:\n    type: userpass\n    users:\n      a:\n        sync: never\n", 6, "auth.u.users.a.sync"),
+        (
+            "auth:\n  k:\n    type: kubernetes\n    config:\n      sync: sometimes\n",
+            5,
+            "auth.k.config.sync",
+        ),
+        (
+            "auth:\n  k:\n    type: kubernetes\n    roles:\n      r:\n        sync: true\n",
+            6,
+            "auth.k.roles.r.sync",
+        ),
+        (
+            "auth:\n  u:\n    type: userpass\n    users:\n      a:\n        sync: never\n",
+            6,
+            "auth.u.users.a.sync",
+        ),
     ];
     for (yaml, line, path) in cases {
         let (_, text) = error_at(dir.check(yaml), line);
@@ -101,7 +119,10 @@ fn once_writes_cannot_sync_and_rotate_root_cannot_either() {
         dir.check("writes:\n  - path: a/b\n    mode: once\n    sync: always\n"),
         4,
     );
-    assert!(matches!(err, PlanError::Field { .. }), "exit 2, not 5: {text}");
+    assert!(
+        matches!(err, PlanError::Field { .. }),
+        "exit 2, not 5: {text}"
+    );
     assert!(text.contains("drop sync"), "{text}");
     dir.check("writes:\n  - path: a/b\n    mode: overwrite\n    sync: always\n")
         .unwrap();
@@ -152,8 +173,24 @@ fn warnings_name_upper_case_policy_names_and_short_secrets() {
     let warnings = warnings(&loaded);
     assert_eq!(warnings.len(), 4, "{warnings:#?}");
     assert!(warnings[0].contains("/p.yaml:4:3: policies.Administrator: Vault stores policy names in lower case; `Administrator` is stored as `administrator`"), "{}", warnings[0]);
-    assert!(warnings[1].contains("/p.yaml:2:") && warnings[1].contains("`ops`"), "{}", warnings[1]);
-    assert!(warnings[2].contains("/p.yaml:10:") && warnings[2].contains("`Dev`"), "{}", warnings[2]);
-    assert!(warnings[3].contains("/p.yaml:14:17: auth.k.config.password: this secret is 5 characters long"), "{}", warnings[3]);
-    assert!(!warnings.iter().any(|w| w.contains("pw12x")), "never the value itself");
+    assert!(
+        warnings[1].contains("/p.yaml:2:") && warnings[1].contains("`ops`"),
+        "{}",
+        warnings[1]
+    );
+    assert!(
+        warnings[2].contains("/p.yaml:10:") && warnings[2].contains("`Dev`"),
+        "{}",
+        warnings[2]
+    );
+    assert!(
+        warnings[3]
+            .contains("/p.yaml:14:17: auth.k.config.password: this secret is 5 characters long"),
+        "{}",
+        warnings[3]
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("pw12x")),
+        "never the value itself"
+    );
 }

@@ -15,8 +15,13 @@ use crate::vault::{Vault, VaultError};
 const ACCESSOR_REF: &str = "${accessor:";
 
 type Listing = Arc<OnceCell<Option<Arc<HashSet<String>>>>>;
-/// A mount table, read at most once until the mounts stage changes it.
-type Table = Arc<OnceCell<Arc<Json>>>;
+/// A mount table, read at most once; `stale` after the mounts stage wrote,
+/// so readers that need the new mounts (accessors) read it again.
+#[derive(Default)]
+struct Table {
+    cell: Arc<OnceCell<Arc<Json>>>,
+    stale: bool,
+}
 
 pub struct Context {
     pub vault: Vault,
@@ -48,7 +53,7 @@ impl Context {
         if !text.contains(ACCESSOR_REF) {
             return Ok(text.to_owned());
         }
-        let table = self.auth_table().await?;
+        let table = self.fresh_auth_table().await?;
         let planning = self.planning;
         crate::plan::interpolate::replace_accessors(text, |path| {
             let mount = path.trim_matches('/');
@@ -80,34 +85,35 @@ impl Context {
         Ok(())
     }
 
-    /// The secret-engine table (`sys/mounts`), read once per run.
+    /// The secret-engine table (`sys/mounts`), read once per run. Mounts
+    /// the run itself enabled may be missing from it: their planned settings stand in.
     pub async fn mount_table(&self) -> Result<Arc<Json>, VaultError> {
-        cached_table(&self.mounts, &self.vault, "sys/mounts").await
+        cached_table(&self.mounts, &self.vault, "sys/mounts", false).await
     }
 
     /// The auth-method table (`sys/auth`), read once per run.
     pub async fn auth_table(&self) -> Result<Arc<Json>, VaultError> {
-        cached_table(&self.auth_mounts, &self.vault, "sys/auth").await
+        cached_table(&self.auth_mounts, &self.vault, "sys/auth", false).await
     }
 
-    /// Forgets the mount tables after the mounts stage wrote: later stages
-    /// need the new mounts' accessors and versions.
+    /// `mount_table`, read again if the run changed mounts since.
+    pub async fn fresh_mount_table(&self) -> Result<Arc<Json>, VaultError> {
+        cached_table(&self.mounts, &self.vault, "sys/mounts", true).await
+    }
+
+    /// `auth_table`, read again if the run changed auth methods since.
+    pub async fn fresh_auth_table(&self) -> Result<Arc<Json>, VaultError> {
+        cached_table(&self.auth_mounts, &self.vault, "sys/auth", true).await
+    }
+
+    /// Marks the mount tables stale after the mounts stage wrote: readers
+    /// that need new mounts (accessors, the fields check) read them again.
     pub fn forget_tables(&self) {
-        for cell in [&self.mounts, &self.auth_mounts] {
-            *cell.lock().unwrap_or_else(|e| e.into_inner()) = Table::default();
+        for table in [&self.mounts, &self.auth_mounts] {
+            table.lock().unwrap_or_else(|e| e.into_inner()).stale = true;
         }
     }
 
-    /// The accessor of auth method `path` (`auth/x` or `x`), if it exists.
-    pub async fn auth_accessor(&self, path: &str) -> Result<Option<String>, VaultError> {
-        let path = path.trim_matches('/');
-        let path = path.strip_prefix("auth/").unwrap_or(path);
-        let table = self.auth_table().await?;
-        Ok(table_entry(&table, path)
-            .and_then(|e| e.get("accessor"))
-            .and_then(Json::as_str)
-            .map(str::to_owned))
-    }
 
     /// Whether `name` exists under the list endpoint `dir`, from one LIST per
     /// directory per run. `None` when the LIST is not allowed: the caller
@@ -148,8 +154,19 @@ impl Context {
     }
 }
 
-async fn cached_table(cell: &Mutex<Table>, vault: &Vault, path: &str) -> Result<Arc<Json>, VaultError> {
-    let cell = cell.lock().unwrap_or_else(|e| e.into_inner()).clone();
+async fn cached_table(
+    cached: &Mutex<Table>,
+    vault: &Vault,
+    path: &str,
+    fresh: bool,
+) -> Result<Arc<Json>, VaultError> {
+    let cell = {
+        let mut cached = cached.lock().unwrap_or_else(|e| e.into_inner());
+        if fresh && cached.stale {
+            *cached = Table::default();
+        }
+        cached.cell.clone()
+    };
     cell.get_or_try_init(|| async { table(vault, path).await.map(Arc::new) })
         .await
         .cloned()

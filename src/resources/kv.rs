@@ -40,7 +40,16 @@ struct Key {
 impl KvResource {
     /// The mount's KV version: the server's, or the plan's for a mount the plan creates.
     async fn version(&self, ctx: &Context) -> Result<u8, ObjectError> {
-        let table = ctx.mount_table().await?;
+        let mut table = ctx.mount_table().await?;
+        let planned_other = |table: &serde_json::Value| {
+            let have = table_entry(table, &self.mount).and_then(kv_version);
+            self.declared_version
+                .is_some_and(|v| have.is_some_and(|h| h != v.to_string()))
+        };
+        if planned_other(&table) {
+            // The mounts stage may just have upgraded it (`upgrade: true`).
+            table = ctx.fresh_mount_table().await?;
+        }
         let Some(entry) = table_entry(&table, &self.mount) else {
             return self.declared_version.ok_or_else(|| {
                 ObjectError::Invalid(format!(

@@ -9,4 +9,6 @@ mod common;
 mod database;
 mod engine;
 mod hook;
+mod plan_files;
 mod data_path;
+mod unknown_fields;

@@ -1,0 +1,82 @@
+//! Unknown fields are found by `plan` before anything is written, from the
+//! server's own API description, and are exit-2 errors naming file:line.
+
+use serde_json::json;
+
+use crate::common::*;
+use crate::support::bao::Bao;
+
+const TYPOS: &str = r#"version: 1
+auth:
+  kubernetes:
+    type: kubernetes
+    roles:
+      api:
+        bound_service_account_names: [api]
+        bound_service_account_namespaces: [prod]
+        token_tll: 1h
+  userpass:
+    type: userpass
+    users:
+      alice: { password: { env: ALICE_PW }, token_polices: [dev] }
+policies:
+  dev: 'path "app/*" { capabilities = ["read"] }'
+"#;
+
+#[test]
+fn typos_fail_plan_and_apply_before_any_write() {
+    let bao = Bao::start_dev();
+    bao.write("sys/auth/kubernetes", &json!({"type": "kubernetes"}));
+    bao.write("sys/auth/userpass", &json!({"type": "userpass"}));
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", TYPOS);
+    let p = plan.to_str().unwrap();
+    let env = [("ALICE_PW", "alice-password-1")];
+
+    for command in ["plan", "apply"] {
+        let out = vc(&bao, &[command, "-f", p], &env);
+        out.assert_code(2);
+        for expected in ["`token_tll` (", "plan.yaml:9)", "`token_polices` (", "plan.yaml:13)"] {
+            assert!(out.stdout.contains(expected), "{command}: `{expected}` in {}", out.describe());
+        }
+        let last = out.stderr.lines().last().unwrap_or("");
+        assert!(last.contains("plan.yaml:"), "{last}");
+    }
+    assert!(bao.read("auth/kubernetes/role/api").is_none(), "nothing written");
+    assert!(bao.read("auth/userpass/users/alice").is_none(), "nothing written");
+    assert!(
+        bao.read("sys/policies/acl/dev").is_none(),
+        "not even independent objects: a plan with a typo is not applied"
+    );
+
+    // Fixed, it applies and reruns clean (no perpetual diff).
+    let fixed = TYPOS.replace("token_tll", "token_ttl").replace("token_polices", "token_policies");
+    std::fs::write(&plan, fixed).unwrap();
+    vc(&bao, &["apply", "-f", p], &env).assert_success();
+    assert_eq!(
+        bao.read("auth/kubernetes/role/api").unwrap()["data"]["token_ttl"],
+        3600
+    );
+    let (out, rerun) = apply_json(&bao, &plan, &env);
+    out.assert_success();
+    assert_eq!(rerun["requests"]["writes"], 0, "{rerun:#}");
+}
+
+#[test]
+fn typos_under_a_mount_the_run_creates_are_caught_before_writing_under_it() {
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\nauth:\n  approle:\n    type: approle\n    roles:\n      ci: { token_ttl: 1h, secret_id_tll: 10m }\n",
+    );
+    let out = vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &[]);
+    out.assert_code(2);
+    assert!(
+        out.stdout.contains("`secret_id_tll` (") && out.stdout.contains("plan.yaml:6)"),
+        "{}",
+        out.describe()
+    );
+    assert!(bao.read("auth/approle/role/ci").is_none(), "the role was not written");
+}
