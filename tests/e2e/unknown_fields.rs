@@ -80,3 +80,27 @@ fn typos_under_a_mount_the_run_creates_are_caught_before_writing_under_it() {
     );
     assert!(bao.read("auth/approle/role/ci").is_none(), "the role was not written");
 }
+
+/// OpenBao's description gives jwt's `role/{name}` and `cel/role/{name}` one
+/// schema name: valid role fields must pass, a typo must still be caught.
+#[test]
+fn jwt_roles_are_checked_against_their_own_path() {
+    let bao = Bao::start_dev();
+    bao.write("sys/auth/jwt", &json!({"type": "jwt"}));
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = |field: &str| {
+        format!(
+            "version: 1\nauth:\n  jwt:\n    type: jwt\n    roles:\n      deploy: {{ role_type: jwt, user_claim: sub, bound_audiences: [ci], {field}: 1h }}\n"
+        )
+    };
+    let good = plan_file(dir.path(), "good.yaml", &yaml("token_ttl"));
+    vc(&bao, &["plan", "-f", good.to_str().unwrap()], &[]).assert_success();
+    let typo = plan_file(dir.path(), "typo.yaml", &yaml("token_tll"));
+    let out = vc(&bao, &["plan", "-f", typo.to_str().unwrap()], &[]);
+    out.assert_code(2);
+    assert!(
+        out.stdout.contains("`token_tll` (") && !out.stdout.contains("`user_claim`"),
+        "{}",
+        out.describe()
+    );
+}
