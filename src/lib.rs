@@ -3,6 +3,7 @@
 pub mod access;
 pub mod app;
 pub mod bootstrap;
+pub mod duration;
 pub mod engine;
 pub mod plan;
 pub mod registry;

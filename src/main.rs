@@ -1,109 +1,20 @@
-//! The vault-converge command line. This is the only place exit codes are chosen
-//! (DESIGN.md "Exit codes").
+//! The vault-converge command line: parse, run, report, exit (codes are
+//! chosen in `cli::exit` alone, DESIGN.md "Exit codes").
+
+mod cli;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
-use vault_converge::app::{self, Command, RunError, Status};
+use clap::Parser;
+use cli::args::{Cli, Sub};
+use cli::exit::{self, fail, EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_RUNTIME};
+use cli::logging::init_logging;
+use vault_converge::app::{self, Command};
 use vault_converge::plan::PlanError;
-use vault_converge::resources::FailureClass;
-use vault_converge::secret::scrub;
-use vault_converge::settings::{Overrides, Settings, SettingsError};
-
-const EXIT_OK: u8 = 0;
-const EXIT_RUNTIME: u8 = 1;
-const EXIT_INVALID: u8 = 2;
-const EXIT_VERIFY: u8 = 3;
-const EXIT_CHANGES: u8 = 4;
-const EXIT_REFUSED: u8 = 5;
-
-#[derive(Parser)]
-#[command(
-    name = "vault-converge",
-    version,
-    about = "Make a Vault or OpenBao server match a YAML plan, then verify that it works"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Sub,
-    /// Report format on stdout.
-    #[arg(long, global = true, value_parser = ["text", "json"])]
-    output: Option<String>,
-    /// Log filter for stderr: error, warn, info, debug, trace (or a tracing filter).
-    #[arg(long, global = true)]
-    log_level: Option<String>,
-    /// How long to wait for Vault to be reachable, initialized and unsealed (e.g. 60s, 5m).
-    #[arg(long, global = true)]
-    wait_timeout: Option<String>,
-    /// Objects read and written at once within a stage.
-    #[arg(long, global = true)]
-    concurrency: Option<usize>,
-    /// Vault address (default: VAULT_ADDR, BAO_ADDR, then http://127.0.0.1:8200).
-    #[arg(long, global = true)]
-    addr: Option<String>,
-}
-
-#[derive(Args)]
-struct PlanFiles {
-    /// Plan file; repeat to merge overlays in order (later files win).
-    #[arg(short = 'f', long = "file", required = true)]
-    files: Vec<PathBuf>,
-}
-
-#[derive(Subcommand)]
-enum Sub {
-    /// Parse and check the plan without contacting Vault.
-    Validate(PlanFiles),
-    /// Read Vault and print what apply would change (redacted).
-    Plan {
-        #[command(flatten)]
-        plan: PlanFiles,
-        /// Exit 4 when changes are pending, 0 when none.
-        #[arg(long)]
-        detailed_exitcode: bool,
-    },
-    /// Converge Vault to the plan, then run its verify checks.
-    Apply {
-        #[command(flatten)]
-        plan: PlanFiles,
-        /// Skip the verify checks after converging.
-        #[arg(long)]
-        no_verify: bool,
-    },
-    /// Run only the plan's verify checks.
-    Verify(PlanFiles),
-    /// Dev/CI clusters only: initialize and unseal a fresh server, keeping its
-    /// unseal key and root token in a Kubernetes secret.
-    Bootstrap {
-        /// Confirm this is a dev or CI cluster (required).
-        #[arg(long)]
-        dev: bool,
-        /// Namespace of the secret that holds the keys.
-        #[arg(long, default_value = "vault")]
-        secret_namespace: String,
-        /// Name of the secret that holds the keys.
-        #[arg(long, default_value = "vault-bootstrap")]
-        secret_name: String,
-    },
-    /// Print the minimal Vault policy (HCL) the job's own token needs for this plan.
-    Policy(PlanFiles),
-    /// Print Kubernetes Role + RoleBinding YAML granting `get` on exactly the secrets the plan reads.
-    Rbac {
-        #[command(flatten)]
-        plan: PlanFiles,
-        /// Namespace of the job's service account.
-        #[arg(long)]
-        namespace: String,
-        /// The job's service account.
-        #[arg(long)]
-        service_account: String,
-    },
-}
+use vault_converge::settings::{Overrides, Settings};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -196,16 +107,7 @@ fn main() -> ExitCode {
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
-            let code = match &e {
-                RunError::Plan(PlanError::Unsafe { .. }) | RunError::TokenDrift(_) => EXIT_REFUSED,
-                RunError::Plan(_)
-                | RunError::Settings(SettingsError::Invalid(_))
-                | RunError::NoToken => EXIT_INVALID,
-                RunError::TokenFile { .. } | RunError::Vault(_) | RunError::Login(_) => {
-                    EXIT_RUNTIME
-                }
-            };
-            return fail(Some(&settings), code, &e.to_string());
+            return fail(Some(&settings), exit::run_error_code(&e), &e.to_string());
         }
     };
 
@@ -224,71 +126,7 @@ fn main() -> ExitCode {
     };
     let _ = std::io::stdout().write_all(rendered.as_bytes());
 
-    let s = &report.summary;
-    match outcome.status {
-        Status::Clean => ExitCode::from(EXIT_OK),
-        Status::ChangesPending if detailed => ExitCode::from(EXIT_CHANGES),
-        Status::ChangesPending => ExitCode::from(EXIT_OK),
-        Status::ObjectsFailed(class) => {
-            // Name a failure of the class that chose the exit code.
-            let first = report
-                .objects
-                .iter()
-                .find(|o| o.failure == Some(class))
-                .map(|o| {
-                    format!(
-                        "{} {}{}: {}",
-                        o.kind_label(),
-                        o.path,
-                        o.location
-                            .as_ref()
-                            .map(|l| format!(" ({l})"))
-                            .unwrap_or_default(),
-                        o.error.clone().unwrap_or_default()
-                    )
-                })
-                .unwrap_or_default();
-            let code = match class {
-                FailureClass::Refused => EXIT_REFUSED,
-                FailureClass::Invalid => EXIT_INVALID,
-                FailureClass::Runtime => EXIT_RUNTIME,
-            };
-            fail(
-                Some(&settings),
-                code,
-                &format!(
-                    "{} failed: {} of {} objects failed, first: {first}; fix it and rerun",
-                    report.command,
-                    s.failed,
-                    report.objects.len()
-                ),
-            )
-        }
-        Status::VerifyFailed => {
-            let first = report
-                .verify
-                .iter()
-                .find(|c| !c.passed)
-                .map(|c| {
-                    format!(
-                        "{} {}: {}",
-                        c.check,
-                        c.target,
-                        c.message.clone().unwrap_or_default()
-                    )
-                })
-                .unwrap_or_default();
-            fail(
-                Some(&settings),
-                EXIT_VERIFY,
-                &format!(
-                    "verification failed: {} of {} checks failed, first: {first}",
-                    s.verify_failed,
-                    report.verify.len()
-                ),
-            )
-        }
-    }
+    exit::outcome_code(&outcome, detailed, &settings)
 }
 
 fn run_bootstrap(settings: &Settings, options: &vault_converge::bootstrap::Options) -> ExitCode {
@@ -359,62 +197,4 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-/// Prints the one-sentence failure reason as the last stderr line and to the
-/// termination-message file, then returns the exit code.
-fn fail(settings: Option<&Settings>, code: u8, message: &str) -> ExitCode {
-    let sentence = scrub(message).replace('\n', " ");
-    let _ = writeln!(std::io::stderr(), "error: {sentence}");
-    let path = settings
-        .and_then(|s| s.termination_log.clone())
-        .or_else(|| {
-            let default = PathBuf::from("/dev/termination-log");
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(&default)
-                .ok()
-                .map(|_| default)
-        });
-    if let Some(path) = path {
-        let _ = std::fs::write(path, format!("{sentence}\n"));
-    }
-    ExitCode::from(code)
-}
-
-/// Logs go to stderr through the scrubber; HTTP internals stay quiet unless asked for.
-fn init_logging(level: &str) {
-    let directive = if level.contains('=') || level.contains(',') {
-        level.to_owned()
-    } else {
-        format!("{level},vaultrs=off,rustify=off,hyper=warn,hyper_util=warn,reqwest=warn,kube=warn,tower=warn")
-    };
-    let filter = EnvFilter::try_new(directive).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(ScrubbedStderr)
-        .with_target(false)
-        .init();
-}
-
-struct ScrubbedStderr;
-
-struct ScrubbingWriter;
-
-impl Write for ScrubbingWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = String::from_utf8_lossy(buf);
-        std::io::stderr().write_all(scrub(&text).as_bytes())?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
-    }
-}
-
-impl<'a> MakeWriter<'a> for ScrubbedStderr {
-    type Writer = ScrubbingWriter;
-    fn make_writer(&'a self) -> Self::Writer {
-        ScrubbingWriter
-    }
 }

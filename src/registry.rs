@@ -49,7 +49,10 @@ impl Registry {
 
     async fn read(&self, vault: &Vault) -> Result<State, VaultError> {
         let table = vault.read("sys/mounts").await?.unwrap_or(Json::Null);
-        let table = table.get("data").filter(|d| d.is_object()).unwrap_or(&table);
+        let table = table
+            .get("data")
+            .filter(|d| d.is_object())
+            .unwrap_or(&table);
         if table.get(format!("{}/", self.mount)).is_none() {
             return Ok(State::default());
         }
@@ -113,9 +116,11 @@ impl Registry {
                     *guard = Some(state);
                     return Ok(());
                 }
-                Err(VaultError::Status { code: 400, ref message, .. })
-                    if message.contains("check-and-set") && attempt < 2 =>
-                {
+                Err(VaultError::Status {
+                    code: 400,
+                    ref message,
+                    ..
+                }) if message.contains("check-and-set") && attempt < 2 => {
                     // Another run recorded something meanwhile: merge with it.
                     let fresh = self.read(vault).await?;
                     let mine = std::mem::take(&mut state.once);
@@ -141,14 +146,17 @@ impl Registry {
             "options": { "version": "2" },
             "description": "vault-converge records (Once actions, ownership)",
         });
-        match vault.write(&format!("sys/mounts/{}", self.mount), &body).await {
+        match vault
+            .write(&format!("sys/mounts/{}", self.mount), &body)
+            .await
+        {
             Ok(_) => Ok(()),
             // A concurrent run enabled it first.
-            Err(VaultError::Status { code: 400, ref message, .. })
-                if message.contains("already in use") =>
-            {
-                Ok(())
-            }
+            Err(VaultError::Status {
+                code: 400,
+                ref message,
+                ..
+            }) if message.contains("already in use") => Ok(()),
             Err(e) => Err(e),
         }
     }

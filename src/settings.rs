@@ -7,7 +7,7 @@ use figment::providers::{Env, Serialized};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::resources::compare::duration_secs;
+use crate::duration::duration_secs;
 use crate::secret::Secret;
 
 /// The standard client variables, read as VAULT_* and BAO_*.

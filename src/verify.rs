@@ -4,10 +4,10 @@
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value as Json};
 
+use crate::engine::run::Failed;
 use crate::engine::CheckReport;
 use crate::plan::model::{CapabilitiesCheck, Check, DatabaseCredsCheck, KvKeysCheck, LoginCheck};
 use crate::plan::LoadedPlan;
-use crate::engine::run::Failed;
 use crate::resources::context::table_entry;
 use crate::resources::mount::kv_version;
 use crate::resources::{deps, Context};
@@ -114,7 +114,10 @@ async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
         .fresh_mount_table()
         .await
         .map_err(|e| format!("cannot read sys/mounts: {}", vault_reason(&e)))?;
-    let v2 = table_entry(&table, &c.mount).and_then(kv_version).as_deref() == Some("2");
+    let v2 = table_entry(&table, &c.mount)
+        .and_then(kv_version)
+        .as_deref()
+        == Some("2");
     let (path, pointer) = if v2 {
         (format!("{}/data/{}", c.mount, c.path), "/data/data")
     } else {

@@ -5,6 +5,10 @@
 //! it depends on, so a failure skips only what needs it.
 
 use super::fields_gate::FieldSet;
+use super::needs::{
+    accessor_needs, declared_kv_version, fields_accessor_needs, generate_policy_needs,
+    owning_mount, owning_mount_type,
+};
 use crate::plan::model::{split_sync, Fields, Plan, SyncPolicy};
 use crate::plan::LoadedPlan;
 use crate::resources::auth::role_collection;
@@ -34,69 +38,16 @@ impl Stage {
     }
 }
 
-/// The mount a Vault path lives under, if the plan declares it: writes to
-/// `transit/keys/x` need mount `transit`, to `auth/approle/role/x` auth `approle`.
-fn owning_mount(plan: &Plan, path: &str) -> Option<String> {
-    let trimmed = path.trim_matches('/');
-    if let Some(rest) = trimmed.strip_prefix("auth/") {
-        return plan
-            .auth
-            .keys()
-            .map(|p| p.trim_matches('/'))
-            .filter(|p| rest == *p || rest.starts_with(&format!("{p}/")))
-            .max_by_key(|p| p.len())
-            .map(deps::auth);
-    }
-    plan.mounts
-        .keys()
-        .map(|p| p.trim_matches('/'))
-        .filter(|p| trimmed == *p || trimmed.starts_with(&format!("{p}/")))
-        .max_by_key(|p| p.len())
-        .map(deps::mount)
-}
-
-/// The planned mount a path lives under and its type, for the fields check.
-fn owning_mount_type(plan: &Plan, path: &str) -> Option<(String, String)> {
-    let key = owning_mount(plan, path)?;
-    if let Some(auth) = key.strip_prefix("auth:") {
-        let method = plan.auth.iter().find(|(p, _)| p.trim_matches('/') == auth)?.1;
-        return Some((format!("auth/{auth}"), method.kind.clone()));
-    }
-    let mount = key.strip_prefix("mount:")?;
-    let planned = plan.mounts.iter().find(|(p, _)| p.trim_matches('/') == mount)?.1;
-    let kind = match (planned.kind.as_str(), declared_kv_version(planned)) {
-        ("kv", 2) | ("kv-v2", _) => "kv-v2".to_owned(),
-        (other, _) => other.to_owned(),
-    };
-    Some((mount.to_owned(), kind))
-}
-
-/// Auth methods named by `${accessor:auth/PATH}` anywhere in `text`.
-fn accessor_needs(text: &str) -> Vec<String> {
-    crate::plan::interpolate::accessor_refs(text)
-        .iter()
-        .map(|p| deps::auth(p.trim_start_matches("auth/")))
-        .collect()
-}
-
-fn fields_accessor_needs(fields: &Fields) -> Vec<String> {
-    fields
-        .values()
-        .flat_map(|v| accessor_needs(&v.to_string()))
-        .collect()
-}
-
 pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
     let plan: &Plan = &loaded.plan;
-    let id = |kind: Kind, path: String, at: &[&str], provides: String, needs: Vec<String>| {
-        ObjectId {
+    let id =
+        |kind: Kind, path: String, at: &[&str], provides: String, needs: Vec<String>| ObjectId {
             kind,
             path,
             loc: loaded.loc(at),
             provides: Some(provides),
             needs,
-        }
-    };
+        };
     let trim = |p: &str| p.trim_matches('/').to_owned();
     // The fields an object writes and where the plan sets each one.
     let field_set = |path: &str, fields: &Fields, at: &[&str], mount: Option<(String, String)>| {
@@ -114,7 +65,8 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
             mount,
         })
     };
-    let sync_of = |fields: &Fields| split_sync(fields).unwrap_or((SyncPolicy::default(), fields.clone()));
+    let sync_of =
+        |fields: &Fields| split_sync(fields).unwrap_or((SyncPolicy::default(), fields.clone()));
 
     let mut mounts: Vec<Box<dyn Resource>> = Vec::new();
     for (path, m) in &plan.mounts {
@@ -301,7 +253,13 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
                     needs.push(deps::password_policy(policy));
                 }
                 db_roles.push(Box::new(FieldsResource {
-                    id: id(kind, vault_path.clone(), &["databases", &mount, key, name], deps::object(&vault_path), needs),
+                    id: id(
+                        kind,
+                        vault_path.clone(),
+                        &["databases", &mount, key, name],
+                        deps::object(&vault_path),
+                        needs,
+                    ),
                     listing: Some((collection.clone(), name.clone())),
                     check: field_set(
                         &vault_path,
@@ -383,33 +341,4 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
             ..Stage::new("writes", writes)
         },
     ]
-}
-
-/// The KV version a planned mount will have (Vault's default for `kv` is 1).
-fn declared_kv_version(mount: &crate::plan::model::Mount) -> u8 {
-    match mount.kind.as_str() {
-        "kv-v2" => 2,
-        "kv" => match mount.options.get("version").map(|v| v.to_string()) {
-            Some(v) if v.trim_matches('"') == "2" => 2,
-            _ => 1,
-        },
-        _ => 2,
-    }
-}
-
-/// Password policies named by `generate: {policy: NAME}` at any depth of KV data.
-fn generate_policy_needs(data: &Fields) -> Vec<String> {
-    let mut needs = Vec::new();
-    let mut stack: Vec<&serde_json::Value> = data.values().collect();
-    while let Some(value) = stack.pop() {
-        if let Some(name) = value.pointer("/generate/policy").and_then(|v| v.as_str()) {
-            needs.push(deps::password_policy(name));
-        }
-        match value {
-            serde_json::Value::Object(map) => stack.extend(map.values()),
-            serde_json::Value::Array(items) => stack.extend(items.iter()),
-            _ => {}
-        }
-    }
-    needs
 }

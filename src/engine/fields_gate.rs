@@ -45,9 +45,10 @@ impl FieldsGate {
             errors: HashMap::new(),
             deferred: Vec::new(),
         };
-        let all = stages.iter().enumerate().flat_map(|(s, stage)| {
-            (0..stage.resources.len()).map(move |i| (s, i))
-        });
+        let all = stages
+            .iter()
+            .enumerate()
+            .flat_map(|(s, stage)| (0..stage.resources.len()).map(move |i| (s, i)));
         gate.run(ctx, stages, all.collect()).await;
         Ok(gate)
     }
@@ -106,8 +107,12 @@ impl FieldsGate {
                         let accepted = path_fields(ctx, &set.path).await;
                         confirmed.insert(parent.clone(), accepted);
                     }
-                    let unknown: Vec<String> = match confirmed.get(&parent).and_then(Option::as_ref) {
-                        Some(accepted) => unknown.into_iter().filter(|f| !accepted.contains(f)).collect(),
+                    let unknown: Vec<String> = match confirmed.get(&parent).and_then(Option::as_ref)
+                    {
+                        Some(accepted) => unknown
+                            .into_iter()
+                            .filter(|f| !accepted.contains(f))
+                            .collect(),
                         None => {
                             // Not provable without the path's help: a valid
                             // plan must never be refused on a doubtful description.

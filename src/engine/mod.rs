@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod fields_gate;
+pub mod needs;
 pub mod report;
 pub mod run;
 

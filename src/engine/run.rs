@@ -62,7 +62,11 @@ pub async fn converge(
                 None => runnable.push((i, resource)),
             }
         }
-        let width = if stage.sequential { 1 } else { concurrency.max(1) };
+        let width = if stage.sequential {
+            1
+        } else {
+            concurrency.max(1)
+        };
         // Unordered, so one slow object never holds back the next ones;
         // the report keeps plan order.
         let ran: Vec<(usize, ObjectReport)> = stream::iter(runnable)
@@ -172,7 +176,11 @@ async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError
                 let Some(rollback) = change.rollback.as_ref().filter(|_| i > 0) else {
                     return Err(error.into());
                 };
-                let note = match ctx.vault.request(rollback.method, &rollback.path, None).await {
+                let note = match ctx
+                    .vault
+                    .request(rollback.method, &rollback.path, None)
+                    .await
+                {
                     Ok(_) => format!(
                         "{} was removed again so the next run creates it and retries this step",
                         rollback.path
@@ -192,7 +200,11 @@ async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError
 fn warnings_of(body: &Json) -> Vec<String> {
     body.get("warnings")
         .and_then(Json::as_array)
-        .map(|w| w.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|w| {
+            w.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -231,7 +243,9 @@ fn failed_with(mut report: ObjectReport, error: &ObjectError) -> ObjectReport {
 
 fn skipped(resource: &dyn Resource, cause: &str) -> ObjectReport {
     let mut report = ObjectReport::new(resource.id(), Action::Skipped);
-    report.hint = Some(format!("skipped because it depends on {cause}, which failed"));
+    report.hint = Some(format!(
+        "skipped because it depends on {cause}, which failed"
+    ));
     report
 }
 

@@ -5,7 +5,9 @@
 
 use serde_json::Value as Json;
 
+use crate::duration::duration_secs;
 use crate::secret::{is_secret_name, REDACTED};
+pub use crate::sources::resolve::Planned;
 
 /// Lists whose order Vault preserves and acts on (SQL runs in order).
 const ORDERED_LISTS: [&str; 6] = [
@@ -35,13 +37,6 @@ pub struct FieldChange {
     pub old: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<String>,
-}
-
-/// A planned field value and whether it must never be shown.
-#[derive(Clone)]
-pub struct Planned {
-    pub value: Json,
-    pub sensitive: bool,
 }
 
 /// Planned fields compared with what Vault returned.
@@ -215,45 +210,6 @@ fn scalar_eq(want: &Json, have: &Json) -> bool {
     }
 }
 
-/// Seconds in a Go-style duration (`90`, `1h`, `1h30m`, `45s`, `2d` is not Go but Vault accepts it).
-pub fn duration_secs(text: &str) -> Option<u64> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    if let Ok(n) = text.parse::<u64>() {
-        return Some(n);
-    }
-    let mut total: f64 = 0.0;
-    let mut number = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        if c == 'm' && chars.peek() == Some(&'s') {
-            unit.push(chars.next()?);
-        }
-        let value: f64 = number.parse().ok()?;
-        number.clear();
-        let factor = match unit.as_str() {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86400.0,
-            _ => return None,
-        };
-        total += value * factor;
-    }
-    if !number.is_empty() {
-        return None;
-    }
-    Some(total.round() as u64)
-}
-
 /// Policy HCL without insignificant whitespace: whitespace outside string
 /// literals is dropped, so re-indenting or trailing newlines are not a diff.
 pub fn normalize_hcl(text: &str) -> String {
@@ -372,7 +328,11 @@ mod tests {
             &json!("Root"),
             &json!(["root"])
         ));
-        assert!(!equivalent("bound_service_account_names", &json!(["Api"]), &json!(["api"])));
+        assert!(!equivalent(
+            "bound_service_account_names",
+            &json!(["Api"]),
+            &json!(["api"])
+        ));
     }
 
     #[test]

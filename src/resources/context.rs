@@ -76,7 +76,9 @@ impl Context {
         let mut stack = vec![value];
         while let Some(node) = stack.pop() {
             match node {
-                Json::String(s) if s.contains(ACCESSOR_REF) => *s = self.replace_accessors(s).await?,
+                Json::String(s) if s.contains(ACCESSOR_REF) => {
+                    *s = self.replace_accessors(s).await?
+                }
                 Json::Array(items) => stack.extend(items.iter_mut()),
                 Json::Object(map) => stack.extend(map.values_mut()),
                 _ => {}
@@ -113,7 +115,6 @@ impl Context {
             table.lock().unwrap_or_else(|e| e.into_inner()).stale = true;
         }
     }
-
 
     /// Whether `name` exists under the list endpoint `dir`, from one LIST per
     /// directory per run. `None` when the LIST is not allowed: the caller

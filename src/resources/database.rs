@@ -130,7 +130,11 @@ impl Resource for ConnectionResource {
             let Some(current) = current else {
                 let mut shown = config.clone();
                 shown.extend(self.visible(&config));
-                let mut change = Change::new(Action::Create, compare::created_fields(&shown), vec![write_all]);
+                let mut change = Change::new(
+                    Action::Create,
+                    compare::created_fields(&shown),
+                    vec![write_all],
+                );
                 if self.spec.rotate_root {
                     // Creation and rotation are one step: when the rotation
                     // fails, the connection is deleted again, so the next run
@@ -144,8 +148,10 @@ impl Resource for ConnectionResource {
             };
             let comparison = compare::compare_fields(&self.visible(&config), &flatten(&current));
             let mut change = match self.spec.sync {
-                SyncPolicy::Always => Change::new(Action::Synced, comparison.changes, vec![write_all])
-                    .with_write_only(secret_fields),
+                SyncPolicy::Always => {
+                    Change::new(Action::Synced, comparison.changes, vec![write_all])
+                        .with_write_only(secret_fields)
+                }
                 SyncPolicy::IfMissing => {
                     let never_replaced = secret_fields
                         .into_iter()
@@ -155,10 +161,18 @@ impl Resource for ConnectionResource {
                         Vec::new()
                     } else {
                         // Without the password: Vault keeps the one it holds.
-                        vec![Request::post(self.id.path.clone(), self.body(&config, false))]
+                        vec![Request::post(
+                            self.id.path.clone(),
+                            self.body(&config, false),
+                        )]
                     };
-                    let action = if requests.is_empty() { Action::Unchanged } else { Action::Update };
-                    Change::new(action, comparison.changes, requests).with_write_only(never_replaced)
+                    let action = if requests.is_empty() {
+                        Action::Unchanged
+                    } else {
+                        Action::Update
+                    };
+                    Change::new(action, comparison.changes, requests)
+                        .with_write_only(never_replaced)
                 }
             };
             if self.spec.rotate_root {

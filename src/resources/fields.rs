@@ -2,8 +2,8 @@
 //! auth roles and users, database roles and static roles. Their fields pass through to
 //! Vault and are compared after normalization.
 
-use crate::engine::fields_gate::FieldSet;
 use super::{converge_fields, resolve_fields, Context, Diff, ObjectId, Resource};
+use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::{Fields, SyncPolicy};
 
 pub struct FieldsResource {

@@ -69,7 +69,11 @@ impl KvResource {
         }
     }
 
-    async fn planned(&self, ctx: &Context, current: Option<&Map<String, Json>>) -> Result<Vec<(String, Key)>, ObjectError> {
+    async fn planned(
+        &self,
+        ctx: &Context,
+        current: Option<&Map<String, Json>>,
+    ) -> Result<Vec<(String, Key)>, ObjectError> {
         let mut keys = Vec::with_capacity(self.data.len());
         for (name, spec) in &self.data {
             let mut key = Key {
@@ -176,11 +180,20 @@ impl Resource for KvResource {
                         .and_then(|c| c.pointer("/data/data"))
                         .and_then(Json::as_object),
                 ),
-                _ => (0, current.as_ref().and_then(|c| c.get("data")).and_then(Json::as_object)),
+                _ => (
+                    0,
+                    current
+                        .as_ref()
+                        .and_then(|c| c.get("data"))
+                        .and_then(Json::as_object),
+                ),
             };
             let planned = self.planned(ctx, current_data).await?;
             for (name, value) in current_data.into_iter().flatten() {
-                let planned_hidden = planned.iter().find(|(k, _)| k == name).map(|(_, k)| k.hidden);
+                let planned_hidden = planned
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, k)| k.hidden);
                 if planned_hidden.unwrap_or(true) || is_secret_name(name) {
                     secret::register_json(value);
                 }

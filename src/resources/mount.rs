@@ -4,13 +4,13 @@
 
 use serde_json::{json, Value as Json};
 
-use crate::engine::fields_gate::FieldSet;
 use super::compare::{self, FieldChange};
 use super::context::table_entry;
 use super::{
     body_of, resolve_fields, Action, Change, Context, Diff, ObjectError, ObjectId, Request,
     Resource,
 };
+use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::Fields;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,8 +158,7 @@ impl MountResource {
         }
         self.check_kv_version(entry, options)?;
         let current_options = entry.get("options").cloned().unwrap_or(Json::Null);
-        if !self.options.is_empty() && !compare::equivalent("options", options, &current_options)
-        {
+        if !self.options.is_empty() && !compare::equivalent("options", options, &current_options) {
             fields.push(changed("options", Some(&current_options), options));
             tune.insert("options".into(), options.clone());
         }

@@ -5,11 +5,11 @@
 //! path. Paths that cannot be read (write-only endpoints answer 405) are
 //! written on every run with `overwrite`, and are an error with `create`.
 
-use crate::engine::fields_gate::FieldSet;
 use super::{
     body_of, compare, resolve_fields, Action, Change, Context, Diff, ObjectError, ObjectId,
     Request, Resource,
 };
+use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::{Fields, SyncPolicy, WriteMode};
 use crate::vault::VaultError;
 

@@ -30,7 +30,10 @@ impl Charset {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Generate {
-    Random { length: usize, charset: Charset },
+    Random {
+        length: usize,
+        charset: Charset,
+    },
     /// `sys/policies/password/<name>/generate` makes the value.
     Policy(String),
 }
@@ -45,7 +48,10 @@ impl Generate {
         if let Some(policy) = map.get("policy") {
             return match (policy.as_str(), map.len()) {
                 (Some(name), 1) if !name.is_empty() => Ok(Generate::Policy(name.to_owned())),
-                _ => Err("generate: {policy: NAME} takes one non-empty policy name and nothing else".into()),
+                _ => Err(
+                    "generate: {policy: NAME} takes one non-empty policy name and nothing else"
+                        .into(),
+                ),
             };
         }
         if let Some(extra) = map

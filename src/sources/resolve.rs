@@ -4,7 +4,6 @@ use serde_json::Value as Json;
 
 use super::kubernetes::{KubeError, KubeSecrets};
 use super::{source_of, Source};
-use crate::resources::compare::Planned;
 use crate::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +18,14 @@ pub enum SourceError {
     GenerateOutsideKv,
     #[error("{0}")]
     Malformed(String),
+}
+
+/// A planned value with its sources resolved, and whether it must never be
+/// shown (any part of it came from a source).
+#[derive(Clone)]
+pub struct Planned {
+    pub value: Json,
+    pub sensitive: bool,
 }
 
 #[derive(Default)]

@@ -16,7 +16,10 @@ use crate::support::random_hex;
 fn assert_stable(bao: &Bao, plan: &std::path::Path, env: &[(&str, &str)]) -> serde_json::Value {
     let (out, rerun) = apply_json(bao, plan, env);
     out.assert_success();
-    assert_eq!(rerun["requests"]["writes"], 0, "a rerun must not write: {rerun:#}");
+    assert_eq!(
+        rerun["requests"]["writes"], 0,
+        "a rerun must not write: {rerun:#}"
+    );
     vc(
         bao,
         &["plan", "-f", plan.to_str().unwrap(), "--detailed-exitcode"],
@@ -115,7 +118,11 @@ fn write_only_fields_follow_sync_and_other_changes() {
     let (out, report) = apply_json(&bao, &plan, &[("ALICE_PW", &second)]);
     out.assert_success();
     assert_eq!(action_of(&report, "auth/userpass/users/alice"), "update");
-    assert_eq!(login(&second), 200, "the password went out with the TTL change");
+    assert_eq!(
+        login(&second),
+        200,
+        "the password went out with the TTL change"
+    );
 
     // sync: always writes it every run, reported as synced.
     std::fs::write(&plan, yaml("2h", ", sync: always")).unwrap();
@@ -126,7 +133,10 @@ fn write_only_fields_follow_sync_and_other_changes() {
     assert_eq!(login(&second), 400);
     assert_no_secrets(&out, &[&first, &second, &third]);
     let user = bao.read("auth/userpass/users/alice").unwrap();
-    assert!(user["data"].get("sync").is_none(), "`sync` is ours, never sent: {user}");
+    assert!(
+        user["data"].get("sync").is_none(),
+        "`sync` is ours, never sent: {user}"
+    );
 }
 
 #[test]
@@ -193,8 +203,14 @@ kv:
 #[test]
 fn kv_version_changes_are_refused_unless_upgrade_is_set() {
     let bao = Bao::start_dev();
-    bao.write("sys/mounts/legacy", &json!({"type": "kv", "options": {"version": "1"}}));
-    bao.write("sys/mounts/modern", &json!({"type": "kv", "options": {"version": "2"}}));
+    bao.write(
+        "sys/mounts/legacy",
+        &json!({"type": "kv", "options": {"version": "1"}}),
+    );
+    bao.write(
+        "sys/mounts/modern",
+        &json!({"type": "kv", "options": {"version": "2"}}),
+    );
     let dir = tempfile::tempdir().unwrap();
     let version = |mount: &str| {
         bao.read("sys/mounts").unwrap()["data"][format!("{mount}/")]["options"]["version"].clone()
@@ -237,10 +253,16 @@ fn writes_run_in_plan_order_after_typed_stages() {
         ));
     }
     let plan = plan_file(dir.path(), "plan.yaml", &yaml);
-    vc(&bao, &["apply", "-f", plan.to_str().unwrap(), "--concurrency", "32"], &[])
-        .assert_success();
+    vc(
+        &bao,
+        &["apply", "-f", plan.to_str().unwrap(), "--concurrency", "32"],
+        &[],
+    )
+    .assert_success();
     for i in 0..8 {
-        let id = bao.read(&format!("auth/approle/role/r{i}/role-id")).unwrap();
+        let id = bao
+            .read(&format!("auth/approle/role/r{i}/role-id"))
+            .unwrap();
         assert_eq!(id["data"]["role_id"], format!("fixed-{i}"));
     }
     assert_stable(&bao, &plan, &[]);
@@ -271,7 +293,9 @@ writes:
     assert_eq!(action_of(&cold, "transit/keys/k/rotate"), "create");
     let registry = kv_data(&bao, "vault-converge", "default");
     assert!(
-        registry["once"].get("write:transit/keys/k/rotate").is_some(),
+        registry["once"]
+            .get("write:transit/keys/k/rotate")
+            .is_some(),
         "{registry}"
     );
 
@@ -356,7 +380,9 @@ path "vault-converge/*" { capabilities = ["create", "read", "update"] }"#,
         "rotated: the bootstrap password no longer works"
     );
     let registry = kv_data(&bao, "vault-converge", "default");
-    assert!(registry["once"].get("rotate_root:database/config/pg").is_some());
+    assert!(registry["once"]
+        .get("rotate_root:database/config/pg")
+        .is_some());
     assert_no_secrets(&out, &[&bootstrap]);
     assert_stable(&bao, &plan, &env);
 }
@@ -390,7 +416,11 @@ verify:
     assert_eq!(action_of(&report, "sys/auth/github"), "failed");
     assert_eq!(action_of(&report, "auth/github/config"), "skipped");
     assert_eq!(action_of(&report, "sys/auth/okta"), "failed");
-    for independent in ["sys/policies/acl/dev", "auth/userpass/users/bob", "app/data/x"] {
+    for independent in [
+        "sys/policies/acl/dev",
+        "auth/userpass/users/bob",
+        "app/data/x",
+    ] {
         assert_eq!(action_of(&report, independent), "create", "{report:#}");
     }
     assert!(bao.read("sys/policies/acl/dev").is_some());

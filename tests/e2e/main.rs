@@ -6,9 +6,9 @@
 mod support;
 
 mod common;
+mod data_path;
 mod database;
 mod engine;
 mod hook;
 mod plan_files;
-mod data_path;
 mod unknown_fields;

@@ -36,21 +36,38 @@ fn typos_fail_plan_and_apply_before_any_write() {
     for command in ["plan", "apply"] {
         let out = vc(&bao, &[command, "-f", p], &env);
         out.assert_code(2);
-        for expected in ["`token_tll` (", "plan.yaml:9)", "`token_polices` (", "plan.yaml:13)"] {
-            assert!(out.stdout.contains(expected), "{command}: `{expected}` in {}", out.describe());
+        for expected in [
+            "`token_tll` (",
+            "plan.yaml:9)",
+            "`token_polices` (",
+            "plan.yaml:13)",
+        ] {
+            assert!(
+                out.stdout.contains(expected),
+                "{command}: `{expected}` in {}",
+                out.describe()
+            );
         }
         let last = out.stderr.lines().last().unwrap_or("");
         assert!(last.contains("plan.yaml:"), "{last}");
     }
-    assert!(bao.read("auth/kubernetes/role/api").is_none(), "nothing written");
-    assert!(bao.read("auth/userpass/users/alice").is_none(), "nothing written");
+    assert!(
+        bao.read("auth/kubernetes/role/api").is_none(),
+        "nothing written"
+    );
+    assert!(
+        bao.read("auth/userpass/users/alice").is_none(),
+        "nothing written"
+    );
     assert!(
         bao.read("sys/policies/acl/dev").is_none(),
         "not even independent objects: a plan with a typo is not applied"
     );
 
     // Fixed, it applies and reruns clean (no perpetual diff).
-    let fixed = TYPOS.replace("token_tll", "token_ttl").replace("token_polices", "token_policies");
+    let fixed = TYPOS
+        .replace("token_tll", "token_ttl")
+        .replace("token_polices", "token_policies");
     std::fs::write(&plan, fixed).unwrap();
     vc(&bao, &["apply", "-f", p], &env).assert_success();
     assert_eq!(
@@ -78,7 +95,10 @@ fn typos_under_a_mount_the_run_creates_are_caught_before_writing_under_it() {
         "{}",
         out.describe()
     );
-    assert!(bao.read("auth/approle/role/ci").is_none(), "the role was not written");
+    assert!(
+        bao.read("auth/approle/role/ci").is_none(),
+        "the role was not written"
+    );
 }
 
 /// OpenBao's description gives jwt's `role/{name}` and `cel/role/{name}` one

@@ -1,0 +1,88 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vault-converge",
+    version,
+    about = "Make a Vault or OpenBao server match a YAML plan, then verify that it works"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Sub,
+    /// Report format on stdout.
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    pub output: Option<String>,
+    /// Log filter for stderr: error, warn, info, debug, trace (or a tracing filter).
+    #[arg(long, global = true)]
+    pub log_level: Option<String>,
+    /// How long to wait for Vault to be reachable, initialized and unsealed (e.g. 60s, 5m).
+    #[arg(long, global = true)]
+    pub wait_timeout: Option<String>,
+    /// Objects read and written at once within a stage.
+    #[arg(long, global = true)]
+    pub concurrency: Option<usize>,
+    /// Vault address (default: VAULT_ADDR, BAO_ADDR, then http://127.0.0.1:8200).
+    #[arg(long, global = true)]
+    pub addr: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PlanFiles {
+    /// Plan file; repeat to merge overlays in order (later files win).
+    #[arg(short = 'f', long = "file", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum Sub {
+    /// Parse and check the plan without contacting Vault.
+    Validate(PlanFiles),
+    /// Read Vault and print what apply would change (redacted).
+    Plan {
+        #[command(flatten)]
+        plan: PlanFiles,
+        /// Exit 4 when changes are pending, 0 when none.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Converge Vault to the plan, then run its verify checks.
+    Apply {
+        #[command(flatten)]
+        plan: PlanFiles,
+        /// Skip the verify checks after converging.
+        #[arg(long)]
+        no_verify: bool,
+    },
+    /// Run only the plan's verify checks.
+    Verify(PlanFiles),
+    /// Dev/CI clusters only: initialize and unseal a fresh server, keeping its
+    /// unseal key and root token in a Kubernetes secret.
+    Bootstrap {
+        /// Confirm this is a dev or CI cluster (required).
+        #[arg(long)]
+        dev: bool,
+        /// Namespace of the secret that holds the keys.
+        #[arg(long, default_value = "vault")]
+        secret_namespace: String,
+        /// Name of the secret that holds the keys.
+        #[arg(long, default_value = "vault-bootstrap")]
+        secret_name: String,
+    },
+    /// Print the minimal Vault policy (HCL) the job's own token needs for this plan.
+    Policy(PlanFiles),
+    /// Print Kubernetes Role + RoleBinding YAML granting `get` on exactly the secrets the plan reads.
+    Rbac {
+        #[command(flatten)]
+        plan: PlanFiles,
+        /// Namespace of the job's service account.
+        #[arg(long)]
+        namespace: String,
+        /// The job's service account.
+        #[arg(long)]
+        service_account: String,
+    },
+}

@@ -1,0 +1,95 @@
+//! What each planned object depends on, derived from the plan: the mount a
+//! path lives under, auth methods named by accessor, password policies named
+//! by `generate`.
+
+use crate::plan::model::{Fields, Mount, Plan};
+use crate::resources::deps;
+
+/// The mount a Vault path lives under, if the plan declares it: writes to
+/// `transit/keys/x` need mount `transit`, to `auth/approle/role/x` auth `approle`.
+pub fn owning_mount(plan: &Plan, path: &str) -> Option<String> {
+    let trimmed = path.trim_matches('/');
+    if let Some(rest) = trimmed.strip_prefix("auth/") {
+        return plan
+            .auth
+            .keys()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| rest == *p || rest.starts_with(&format!("{p}/")))
+            .max_by_key(|p| p.len())
+            .map(deps::auth);
+    }
+    plan.mounts
+        .keys()
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| trimmed == *p || trimmed.starts_with(&format!("{p}/")))
+        .max_by_key(|p| p.len())
+        .map(deps::mount)
+}
+
+/// The planned mount a path lives under and its type, for the fields check.
+pub fn owning_mount_type(plan: &Plan, path: &str) -> Option<(String, String)> {
+    let key = owning_mount(plan, path)?;
+    if let Some(auth) = key.strip_prefix("auth:") {
+        let method = plan
+            .auth
+            .iter()
+            .find(|(p, _)| p.trim_matches('/') == auth)?
+            .1;
+        return Some((format!("auth/{auth}"), method.kind.clone()));
+    }
+    let mount = key.strip_prefix("mount:")?;
+    let planned = plan
+        .mounts
+        .iter()
+        .find(|(p, _)| p.trim_matches('/') == mount)?
+        .1;
+    let kind = match (planned.kind.as_str(), declared_kv_version(planned)) {
+        ("kv", 2) | ("kv-v2", _) => "kv-v2".to_owned(),
+        (other, _) => other.to_owned(),
+    };
+    Some((mount.to_owned(), kind))
+}
+
+/// Auth methods named by `${accessor:auth/PATH}` anywhere in `text`.
+pub fn accessor_needs(text: &str) -> Vec<String> {
+    crate::plan::interpolate::accessor_refs(text)
+        .iter()
+        .map(|p| deps::auth(p.trim_start_matches("auth/")))
+        .collect()
+}
+
+pub fn fields_accessor_needs(fields: &Fields) -> Vec<String> {
+    fields
+        .values()
+        .flat_map(|v| accessor_needs(&v.to_string()))
+        .collect()
+}
+
+/// The KV version a planned mount will have (Vault's default for `kv` is 1).
+pub fn declared_kv_version(mount: &Mount) -> u8 {
+    match mount.kind.as_str() {
+        "kv-v2" => 2,
+        "kv" => match mount.options.get("version").map(|v| v.to_string()) {
+            Some(v) if v.trim_matches('"') == "2" => 2,
+            _ => 1,
+        },
+        _ => 2,
+    }
+}
+
+/// Password policies named by `generate: {policy: NAME}` at any depth of KV data.
+pub fn generate_policy_needs(data: &Fields) -> Vec<String> {
+    let mut needs = Vec::new();
+    let mut stack: Vec<&serde_json::Value> = data.values().collect();
+    while let Some(value) = stack.pop() {
+        if let Some(name) = value.pointer("/generate/policy").and_then(|v| v.as_str()) {
+            needs.push(deps::password_policy(name));
+        }
+        match value {
+            serde_json::Value::Object(map) => stack.extend(map.values()),
+            serde_json::Value::Array(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    needs
+}

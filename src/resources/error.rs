@@ -1,0 +1,64 @@
+//! Why one object failed, and which exit code that calls for.
+
+use crate::sources::resolve::SourceError;
+use crate::vault::VaultError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    /// Vault holds something the tool will not change without being asked
+    /// (a mount of another type): never silently destructive.
+    #[error("{0}")]
+    Conflict(String),
+    /// The plan asks for something the server cannot do as written (an
+    /// unknown field, a KV v2 → v1 change): fix the plan.
+    #[error("{0}")]
+    Invalid(String),
+    /// A later step of a change failed after an earlier one was sent.
+    #[error("{error}; {note}")]
+    Incomplete { error: VaultError, note: String },
+}
+
+/// Which exit code an object's failure calls for (DESIGN.md "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// Exit 1: a retry can fix it.
+    Runtime,
+    /// Exit 2: the plan or the settings are wrong.
+    Invalid,
+    /// Exit 5: refused by a safety guard.
+    Refused,
+}
+
+impl ObjectError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            ObjectError::Vault(e) => e.hint(),
+            ObjectError::Source(_) => {
+                "nothing was written for this object; fix the source and rerun"
+            }
+            ObjectError::Conflict(_) => "change the plan or fix the object in Vault by hand",
+            ObjectError::Invalid(_) => "fix the plan and rerun",
+            ObjectError::Incomplete { error, .. } => error.hint(),
+        }
+    }
+
+    pub fn class(&self) -> FailureClass {
+        match self {
+            ObjectError::Vault(e) if e.code() == Some(400) => FailureClass::Invalid,
+            ObjectError::Vault(_) => FailureClass::Runtime,
+            ObjectError::Source(SourceError::Kube(_)) => FailureClass::Runtime,
+            ObjectError::Source(_) => FailureClass::Invalid,
+            ObjectError::Conflict(_) => FailureClass::Refused,
+            ObjectError::Invalid(_) => FailureClass::Invalid,
+            ObjectError::Incomplete { error, .. } if error.code() == Some(400) => {
+                FailureClass::Invalid
+            }
+            ObjectError::Incomplete { .. } => FailureClass::Runtime,
+        }
+    }
+}
