@@ -4,19 +4,22 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::Value as Json;
-
 use crate::engine::report::PlanSize;
 use crate::engine::{self, Mode, Report};
 use crate::plan::{self, LoadedPlan, LocalSources, PlanError};
 use crate::registry::Registry;
 use crate::resources::{Context, FailureClass};
-use crate::secret::Secret;
 use crate::settings::{Settings, SettingsError};
 use crate::sources::resolve::Resolver;
-use crate::vault::login::{Credential, Login, LoginError};
-use crate::vault::{health, Connection, Method, RetryPolicy, Vault, VaultError};
+use crate::vault::login::LoginError;
+use crate::vault::{health, Connection, Method, Vault, VaultError};
 use crate::verify;
+
+mod connect;
+mod drift_guard;
+
+use connect::{configured_token, connection, login_of};
+use drift_guard::check_token;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -207,34 +210,6 @@ async fn converge_and_verify(
     Ok(Outcome { status, report })
 }
 
-fn login_of(settings: &Settings) -> Login {
-    let mount = |default: &str| {
-        settings
-            .auth_mount
-            .clone()
-            .unwrap_or_else(|| default.to_owned())
-    };
-    let credential =
-        |value: &Option<Secret>, file: &Option<PathBuf>, name: &'static str| match (value, file) {
-            (Some(v), _) => Credential::Value(Secret::new(v.expose().trim())),
-            (None, Some(path)) => Credential::File(path.clone()),
-            (None, None) => Credential::Missing(name),
-        };
-    match settings.auth_method.as_str() {
-        "kubernetes" => Login::Kubernetes {
-            mount: mount("kubernetes"),
-            role: settings.auth_role.clone().unwrap_or_default(),
-            jwt_path: settings.jwt_path.clone(),
-        },
-        "approle" => Login::AppRole {
-            mount: mount("approle"),
-            role_id: credential(&settings.role_id, &settings.role_id_file, "ROLE_ID"),
-            secret_id: credential(&settings.secret_id, &settings.secret_id_file, "SECRET_ID"),
-        },
-        _ => Login::Token,
-    }
-}
-
 /// `bootstrap`: no plan and no token, just the server and the cluster.
 pub async fn bootstrap(
     settings: &Settings,
@@ -245,77 +220,4 @@ pub async fn bootstrap(
             .map_err(|e| crate::bootstrap::BootstrapError::Unexpected(e.to_string()))?,
     )?;
     crate::bootstrap::bootstrap(&vault, options).await
-}
-
-/// VAULT_TOKEN, or the token file.
-fn configured_token(settings: &Settings) -> Result<Secret, RunError> {
-    match (&settings.token, &settings.token_file) {
-        (Some(token), _) => Ok(Secret::new(token.expose().trim())),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| RunError::TokenFile {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            Ok(Secret::new(text.trim()))
-        }
-        (None, None) => Err(RunError::NoToken),
-    }
-}
-
-/// How to reach Vault, without a token yet.
-fn connection(settings: &Settings) -> Result<Connection, RunError> {
-    Ok(Connection {
-        addr: settings.addr.clone(),
-        token: None,
-        ca_cert: settings.cacert.clone(),
-        skip_verify: settings.skip_verify,
-        namespace: settings.namespace.clone(),
-        request_timeout: settings.request_timeout()?,
-        retry: RetryPolicy {
-            attempts: settings.retries.max(1),
-            ..RetryPolicy::default()
-        },
-    })
-}
-
-/// The drift guard: the token must be the one the plan names, before any write.
-async fn check_token(vault: &Vault, expected: &plan::ExpectToken) -> Result<(), RunError> {
-    let body = vault
-        .read("auth/token/lookup-self")
-        .await?
-        .unwrap_or(Json::Null);
-    let data = body.get("data").cloned().unwrap_or(Json::Null);
-    let mut problems = Vec::new();
-    if let Some(want) = &expected.display_name {
-        let have = data
-            .get("display_name")
-            .and_then(Json::as_str)
-            .unwrap_or("");
-        if have != want {
-            problems.push(format!("display name is `{have}`, expected `{want}`"));
-        }
-    }
-    if !expected.policies.is_empty() {
-        let mut have: Vec<String> = data
-            .get("policies")
-            .and_then(|p| serde_json::from_value(p.clone()).ok())
-            .unwrap_or_default();
-        have.retain(|p| p != "default");
-        have.sort();
-        let mut want = expected.policies.clone();
-        want.retain(|p| p != "default");
-        want.sort();
-        if have != want {
-            problems.push(format!(
-                "policies are [{}], expected [{}]",
-                have.join(", "),
-                want.join(", ")
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(RunError::TokenDrift(problems.join("; ")))
-    }
 }

@@ -1,0 +1,50 @@
+//! The drift guard (`vault.expect_token`): refuse to write with a token that
+//! is not the one the plan expects.
+
+use serde_json::Value as Json;
+
+use super::RunError;
+use crate::plan;
+use crate::vault::Vault;
+
+/// The drift guard: the token must be the one the plan names, before any write.
+pub async fn check_token(vault: &Vault, expected: &plan::ExpectToken) -> Result<(), RunError> {
+    let body = vault
+        .read("auth/token/lookup-self")
+        .await?
+        .unwrap_or(Json::Null);
+    let data = body.get("data").cloned().unwrap_or(Json::Null);
+    let mut problems = Vec::new();
+    if let Some(want) = &expected.display_name {
+        let have = data
+            .get("display_name")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        if have != want {
+            problems.push(format!("display name is `{have}`, expected `{want}`"));
+        }
+    }
+    if !expected.policies.is_empty() {
+        let mut have: Vec<String> = data
+            .get("policies")
+            .and_then(|p| serde_json::from_value(p.clone()).ok())
+            .unwrap_or_default();
+        have.retain(|p| p != "default");
+        have.sort();
+        let mut want = expected.policies.clone();
+        want.retain(|p| p != "default");
+        want.sort();
+        if have != want {
+            problems.push(format!(
+                "policies are [{}], expected [{}]",
+                have.join(", "),
+                want.join(", ")
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(RunError::TokenDrift(problems.join("; ")))
+    }
+}
