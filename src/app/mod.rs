@@ -81,6 +81,9 @@ pub enum RunError {
 pub fn load_plan(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan, PlanError> {
     let loaded = plan::load_with(files, sources)?;
     plan::validate::validate(&loaded)?;
+    for warning in plan::validate::warnings(&loaded) {
+        tracing::warn!("{warning}");
+    }
     Ok(loaded)
 }
 
@@ -173,11 +176,10 @@ async fn converge_and_verify(
         } else {
             Mode::Apply
         };
-        let gate_started = Instant::now();
         let mut gate = engine::fields_gate::FieldsGate::check(ctx, stages).await?;
-        report.timings.fields_check_ms = gate_started.elapsed().as_millis() as u64;
         let (objects, timings, failed_now) =
             engine::converge(ctx, stages, mode, concurrency, &mut gate).await;
+        report.timings.fields_check_ms = gate.elapsed().as_millis() as u64;
         failed = failed_now;
         report.objects = objects;
         report.timings.stages = timings;

@@ -5,6 +5,7 @@
 //! none, right after the mounts stage created it (before anything under it).
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
@@ -35,21 +36,26 @@ pub struct FieldsGate {
     /// Objects whose mount does not exist yet and that no other mount of its
     /// type could vouch for: checked again after the mounts stage.
     deferred: Vec<At>,
+    /// Time spent reading descriptions and checking, for the report.
+    elapsed: Duration,
 }
 
 impl FieldsGate {
     /// Reads the API description and checks every object it can.
     pub async fn check(ctx: &Context, stages: &[Stage]) -> Result<FieldsGate, VaultError> {
+        let started = Instant::now();
         let mut gate = FieldsGate {
             schema: fetch(ctx).await?,
             errors: HashMap::new(),
             deferred: Vec::new(),
+            elapsed: Duration::ZERO,
         };
         let all = stages
             .iter()
             .enumerate()
             .flat_map(|(s, stage)| (0..stage.resources.len()).map(move |i| (s, i)));
         gate.run(ctx, stages, all.collect()).await;
+        gate.elapsed = started.elapsed();
         Ok(gate)
     }
 
@@ -58,12 +64,19 @@ impl FieldsGate {
         if self.deferred.is_empty() {
             return Ok(());
         }
+        let started = Instant::now();
         self.schema = fetch(ctx).await?;
         let deferred = std::mem::take(&mut self.deferred);
         self.run(ctx, stages, deferred).await;
         // Still unknown after its mount exists: nothing can be checked.
         self.deferred.clear();
+        self.elapsed += started.elapsed();
         Ok(())
+    }
+
+    /// Time spent reading the API description and checking fields.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
     }
 
     /// Whether any unknown field was found.

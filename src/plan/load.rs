@@ -181,6 +181,38 @@ mod tests {
     }
 
     #[test]
+    fn objects_and_their_fields_are_located_at_any_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = write(
+            dir.path(),
+            "p.yaml",
+            "version: 1\nauth:\n  kubernetes:\n    type: kubernetes\n    roles:\n      api:\n        token_tll: 1h\n\
+             databases:\n  database:\n    static_roles:\n      x:\n        password_policy: p\n\
+             writes:\n  - path: a/b\n    data:\n      field: {deep: [0, 1]}\n",
+        );
+        let loaded = load(&[plan]).unwrap();
+        let line = |path: &[&str]| loaded.loc(path).map(|l| l.line);
+        assert_eq!(
+            line(&["auth", "kubernetes", "roles", "api", "token_tll"]),
+            Some(7)
+        );
+        let static_role = [
+            "databases",
+            "database",
+            "static_roles",
+            "x",
+            "password_policy",
+        ];
+        assert_eq!(line(&static_role), Some(12));
+        assert_eq!(line(&["writes", "0", "data", "field"]), Some(16));
+        assert_eq!(
+            line(&["writes", "0", "data", "field", "deep", "1"]),
+            Some(16)
+        );
+        assert_eq!(line(&["writes", "0", "data", "nope"]), None);
+    }
+
+    #[test]
     fn unknown_field_points_at_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let plan = write(

@@ -168,24 +168,24 @@ fn file_policy_errors_name_the_policy_file_and_absent_files_are_skipped() {
 fn warnings_name_upper_case_policy_names_and_short_secrets() {
     let dir = Dir::new();
     let loaded = dir.load(
-        "vault:\n  expect_token: {policies: [Ops]}\npolicies:\n  Administrator: 'path \"a\" { capabilities = [\"read\"] }'\nauth:\n  k:\n    type: kubernetes\n    roles:\n      r:\n        token_policies: \"default, Dev\"\n        secret_id_ttl: 10m\n    config:\n      token_reviewer_jwt: {env: JWT}\n      password: pw12x\n      private_key_format: der\n",
+        "vault:\n  expect_token: {policies: [Ops]}\npolicies:\n  secret: '#'\n  Administrator: 'path \"a\" { capabilities = [\"read\"] }'\nauth:\n  k:\n    type: kubernetes\n    roles:\n      r:\n        token_policies: \"default, Dev\"\n        secret_id_ttl: 10m\n    config:\n      token_reviewer_jwt: {env: JWT}\n      password: pw12x\n      private_key_format: der\n",
     );
     let warnings = warnings(&loaded);
     assert_eq!(warnings.len(), 4, "{warnings:#?}");
-    assert!(warnings[0].contains("/p.yaml:4:3: policies.Administrator: Vault stores policy names in lower case; `Administrator` is stored as `administrator`"), "{}", warnings[0]);
+    assert!(warnings[0].contains("/p.yaml:5:3: policies.Administrator: Vault stores policy names in lower case; `Administrator` is stored as `administrator`"), "{}", warnings[0]);
     assert!(
         warnings[1].contains("/p.yaml:2:") && warnings[1].contains("`ops`"),
         "{}",
         warnings[1]
     );
     assert!(
-        warnings[2].contains("/p.yaml:10:") && warnings[2].contains("`Dev`"),
+        warnings[2].contains("/p.yaml:11:") && warnings[2].contains("`Dev`"),
         "{}",
         warnings[2]
     );
     assert!(
         warnings[3]
-            .contains("/p.yaml:14:17: auth.k.config.password: this secret is 5 characters long"),
+            .contains("/p.yaml:15:17: auth.k.config.password: this secret is 5 characters long"),
         "{}",
         warnings[3]
     );

@@ -29,7 +29,14 @@ const MIN_SCRUBBED_LEN: usize = 8;
 pub fn warnings(loaded: &LoadedPlan) -> Vec<String> {
     let mut out = Vec::new();
     policy_names(loaded, &mut out);
-    short_secrets(loaded.root(), &mut Vec::new(), &mut out);
+    if let Value::Map(sections) = &loaded.root().value {
+        for (key, section) in sections {
+            // Policy sections hold HCL text keyed by policy name, never a secret.
+            if !["policies", "password_policies"].contains(&key.name.as_str()) {
+                short_secrets(section, &mut vec![key.name.clone()], &mut out);
+            }
+        }
+    }
     out
 }
 
