@@ -124,3 +124,37 @@ fn jwt_roles_are_checked_against_their_own_path() {
         out.describe()
     );
 }
+
+/// `writes` are checked too: a KV v2 data write takes `data` and `options`,
+/// nothing else (Vault would answer with an "ignored parameters" warning).
+#[test]
+fn unknown_fields_of_writes_are_refused() {
+    let bao = Bao::start_dev();
+    bao.write(
+        "sys/mounts/app",
+        &json!({"type": "kv", "options": {"version": "2"}}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\nwrites:\n  - { path: app/data/x, mode: overwrite, data: { data: { a: b }, bogus_option: true } }\n",
+    );
+    let out = vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &[]);
+    out.assert_code(2);
+    assert!(
+        out.stdout.contains("`bogus_option` (") && out.stdout.contains("plan.yaml:3)"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stderr
+            .lines()
+            .last()
+            .unwrap_or("")
+            .contains("plan.yaml:3"),
+        "{}",
+        out.stderr
+    );
+    assert!(bao.read("app/data/x").is_none(), "nothing written");
+}
