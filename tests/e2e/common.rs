@@ -38,6 +38,15 @@ pub fn plan_file(dir: &Path, name: &str, yaml: &str) -> PathBuf {
     cli::write_plan(dir, name, yaml)
 }
 
+/// A fresh dev server, and `plan.yaml` holding `yaml` in a temporary
+/// directory (kept alive by the returned guard).
+pub fn dev_with_plan(yaml: &str) -> (Bao, tempfile::TempDir, PathBuf) {
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", yaml);
+    (bao, dir, plan)
+}
+
 /// The object at Vault path `path` in a JSON report.
 pub fn object_of<'a>(report: &'a Value, path: &str) -> &'a Value {
     report["objects"]

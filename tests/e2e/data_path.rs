@@ -141,11 +141,7 @@ fn write_only_fields_follow_sync_and_other_changes() {
 
 #[test]
 fn policy_names_are_compared_as_vault_stores_them() {
-    let bao = Bao::start_dev();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
+    let (bao, _dir, plan) = dev_with_plan(
         r#"
 version: 1
 auth:
@@ -164,11 +160,7 @@ policies:
 
 #[test]
 fn kv_v1_fixtures_in_every_mode() {
-    let bao = Bao::start_dev();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
+    let (bao, _dir, plan) = dev_with_plan(
         r#"
 version: 1
 mounts:
@@ -270,11 +262,7 @@ fn writes_run_in_plan_order_after_typed_stages() {
 
 #[test]
 fn write_only_endpoints_once_overwrite_and_create() {
-    let bao = Bao::start_dev();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
+    let (bao, dir, plan) = dev_with_plan(
         r#"
 version: 1
 mounts:
@@ -285,7 +273,6 @@ writes:
   - { path: transit/keys/k/config, mode: overwrite, data: { deletion_allowed: true } }
 "#,
     );
-    let p = plan.to_str().unwrap();
     let (out, cold) = apply_json(&bao, &plan, &[]);
     out.assert_success();
     let key_version = || bao.read("transit/keys/k").unwrap()["data"]["latest_version"].clone();
@@ -317,7 +304,6 @@ writes:
     let out = vc(&bao, &["apply", "-f", create.to_str().unwrap()], &[]);
     out.assert_code(2);
     assert!(out.stdout.contains("mode: once"), "{}", out.stdout);
-    let _ = p;
 }
 
 #[test]
@@ -389,11 +375,7 @@ path "vault-converge/*" { capabilities = ["create", "read", "update"] }"#,
 
 #[test]
 fn a_failed_object_skips_only_what_depends_on_it() {
-    let bao = Bao::start_dev();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
+    let (bao, _dir, plan) = dev_with_plan(
         r#"
 version: 1
 mounts:
@@ -431,11 +413,7 @@ verify:
 
 #[test]
 fn password_policies_come_first_and_generate_values() {
-    let bao = Bao::start_dev();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
+    let (bao, _dir, plan) = dev_with_plan(
         r#"
 version: 1
 mounts:
@@ -465,11 +443,7 @@ kv:
 
 #[test]
 fn auth_accessors_resolve_at_run_time() {
-    let bao = Bao::start_dev();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
+    let (bao, _dir, plan) = dev_with_plan(
         r#"
 version: 1
 auth:

@@ -81,13 +81,7 @@ fn typos_fail_plan_and_apply_before_any_write() {
 
 #[test]
 fn typos_under_a_mount_the_run_creates_are_caught_before_writing_under_it() {
-    let bao = Bao::start_dev();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
-        "version: 1\nauth:\n  approle:\n    type: approle\n    roles:\n      ci: { token_ttl: 1h, secret_id_tll: 10m }\n",
-    );
+    let (bao, _dir, plan) = dev_with_plan("version: 1\nauth:\n  approle:\n    type: approle\n    roles:\n      ci: { token_ttl: 1h, secret_id_tll: 10m }\n");
     let out = vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &[]);
     out.assert_code(2);
     assert!(
