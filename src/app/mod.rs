@@ -81,8 +81,18 @@ pub enum RunError {
 pub fn load_plan(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan, PlanError> {
     let loaded = plan::load_with(files, sources)?;
     plan::validate::validate(&loaded)?;
-    for warning in plan::validate::warnings(&loaded) {
+    // A generated plan can repeat one mistake a thousand times: show the
+    // first few and how many more there are.
+    const SHOWN: usize = 10;
+    let warnings = plan::validate::warnings(&loaded);
+    for warning in warnings.iter().take(SHOWN) {
         tracing::warn!("{warning}");
+    }
+    if warnings.len() > SHOWN {
+        tracing::warn!(
+            "… and {} more plan warnings of these kinds",
+            warnings.len() - SHOWN
+        );
     }
     Ok(loaded)
 }

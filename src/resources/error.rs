@@ -49,13 +49,19 @@ impl ObjectError {
 
     pub fn class(&self) -> FailureClass {
         match self {
-            ObjectError::Vault(e) if e.code() == Some(400) => FailureClass::Invalid,
+            // A rejected value, or a path with no handler (no such mount):
+            // the plan must change, a retry cannot help.
+            ObjectError::Vault(e) if matches!(e.code(), Some(400 | 404 | 405)) => {
+                FailureClass::Invalid
+            }
             ObjectError::Vault(_) => FailureClass::Runtime,
             ObjectError::Source(SourceError::Kube(_)) => FailureClass::Runtime,
             ObjectError::Source(_) => FailureClass::Invalid,
             ObjectError::Conflict(_) => FailureClass::Refused,
             ObjectError::Invalid(_) => FailureClass::Invalid,
-            ObjectError::Incomplete { error, .. } if error.code() == Some(400) => {
+            ObjectError::Incomplete { error, .. }
+                if matches!(error.code(), Some(400 | 404 | 405)) =>
+            {
                 FailureClass::Invalid
             }
             ObjectError::Incomplete { .. } => FailureClass::Runtime,

@@ -511,6 +511,12 @@ fn every_example_plan_applies_and_reruns_clean() {
         assert_eq!(summary(&rerun, "changes"), 0, "{name}: {rerun:#}");
         assert_eq!(rerun["requests"]["writes"], 0, "{name}: {rerun:#}");
         assert_eq!(summary(&rerun, "verify_failed"), 0, "{name}");
+        vc(
+            &bao,
+            &["plan", "-f", plan.to_str().unwrap(), "--detailed-exitcode"],
+            &[],
+        )
+        .assert_code(0);
     }
 }
 
