@@ -153,6 +153,13 @@ policies:
   Administrator: 'path "sys/*" { capabilities = ["read"] }'
 "#,
     );
+    let out = crate::support::cli::run(&["validate", "-f", plan.to_str().unwrap()], &[]);
+    out.assert_success();
+    assert!(
+        out.stderr.contains("`Administrator` is stored as `administrator`"),
+        "{}",
+        out.stderr
+    );
     vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &[]).assert_success();
     assert!(bao.read("sys/policies/acl/administrator").is_some());
     assert_stable(&bao, &plan, &[]);
