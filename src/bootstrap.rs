@@ -120,11 +120,15 @@ async fn initialize(
     secrets: &crate::sources::kubernetes::KubeSecrets,
     options: &Options,
 ) -> Result<Secret, BootstrapError> {
+    // Never retried: a lost answer to a repeated init would lose the keys.
+    let body = json!({ "secret_shares": 1, "secret_threshold": 1 });
     let answer = vault
-        .request_uncounted(
+        .send_once(
             Method::Post,
             "sys/init",
-            Some(&json!({ "secret_shares": 1, "secret_threshold": 1 })),
+            None,
+            Some(body.to_string().into_bytes()),
+            None,
         )
         .await?;
     let text = |pointer: &str| {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::FromArgMatches;
 use cli::args::{Cli, Sub};
 use cli::exit::{self, fail, EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_RUNTIME};
 use cli::logging::init_logging;
@@ -17,20 +17,18 @@ use vault_converge::plan::PlanError;
 use vault_converge::settings::{Overrides, Settings};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    cli::failure::install_panic_hook();
+    let parsed = cli::args::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                EXIT_INVALID
-            } else {
-                EXIT_OK
-            });
-        }
+        Err(e) => return exit::usage_error(&e),
     };
     let overrides = Overrides {
         addr: cli.addr.clone(),
         wait_timeout: cli.wait_timeout.clone(),
+        request_timeout: cli.request_timeout.clone(),
         concurrency: cli.concurrency,
         log_level: cli.log_level.clone(),
         output: cli.output.clone(),

@@ -9,22 +9,23 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::duration::duration_secs;
 use crate::secret::Secret;
+use crate::sources::DEFAULT_MAX_FILE_BYTES;
 
 /// The standard client variables, read as VAULT_* and BAO_*.
 const STANDARD: [&str; 5] = ["addr", "token", "cacert", "namespace", "skip_verify"];
 
+/// Every field has a default (`Settings::default()`); figment fills them in first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
+    /// A number (VAULT_ADDR=8200) is kept as text so validation can explain it.
+    #[serde(deserialize_with = "flexible_string")]
     pub addr: String,
-    #[serde(default)]
     pub token: Option<Secret>,
-    #[serde(default)]
     pub token_file: Option<PathBuf>,
-    #[serde(default)]
     pub cacert: Option<String>,
-    #[serde(default, deserialize_with = "flexible_bool")]
+    #[serde(deserialize_with = "flexible_bool")]
     pub skip_verify: bool,
-    #[serde(default)]
     pub namespace: Option<String>,
     pub wait_timeout: String,
     pub request_timeout: String,
@@ -32,26 +33,21 @@ pub struct Settings {
     pub retries: u32,
     pub log_level: String,
     pub output: String,
-    #[serde(default)]
     pub termination_log: Option<PathBuf>,
     /// How the job gets its token: token (VAULT_TOKEN or token_file), kubernetes or approle.
     pub auth_method: String,
     /// Where that auth method is mounted (default: its type).
-    #[serde(default)]
     pub auth_mount: Option<String>,
     /// The Vault role to log in as (kubernetes).
-    #[serde(default)]
     pub auth_role: Option<String>,
     /// The service-account token presented at kubernetes login.
     pub jwt_path: PathBuf,
-    #[serde(default)]
     pub role_id: Option<Secret>,
-    #[serde(default)]
     pub role_id_file: Option<PathBuf>,
-    #[serde(default)]
     pub secret_id: Option<Secret>,
-    #[serde(default)]
     pub secret_id_file: Option<PathBuf>,
+    /// The largest `file:` source (and policy file), in bytes.
+    pub max_source_bytes: u64,
 }
 
 impl Default for Settings {
@@ -78,6 +74,7 @@ impl Default for Settings {
             role_id_file: None,
             secret_id: None,
             secret_id_file: None,
+            max_source_bytes: DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -89,6 +86,8 @@ pub struct Overrides {
     pub addr: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,11 +132,21 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
+        validate_addr(&self.addr)?;
         self.wait_timeout()?;
-        self.request_timeout()?;
+        if self.request_timeout()?.is_zero() {
+            return Err(SettingsError::Invalid(
+                "request_timeout must be more than 0s".into(),
+            ));
+        }
         if self.concurrency == 0 {
             return Err(SettingsError::Invalid(
                 "concurrency must be at least 1".into(),
+            ));
+        }
+        if self.max_source_bytes == 0 {
+            return Err(SettingsError::Invalid(
+                "max_source_bytes must be at least 1".into(),
             ));
         }
         if !["token", "kubernetes", "approle"].contains(&self.auth_method.as_str()) {
@@ -150,6 +159,18 @@ impl Settings {
             return Err(SettingsError::Invalid(
                 "auth_method kubernetes needs a role: set VAULT_CONVERGE_AUTH_ROLE".into(),
             ));
+        }
+        if self.auth_method == "approle" {
+            for (name, value, file) in [
+                ("ROLE_ID", self.role_id.is_some(), &self.role_id_file),
+                ("SECRET_ID", self.secret_id.is_some(), &self.secret_id_file),
+            ] {
+                if !value && file.is_none() {
+                    return Err(SettingsError::Invalid(format!(
+                        "auth_method approle needs its {name}: set VAULT_CONVERGE_{name} or VAULT_CONVERGE_{name}_FILE"
+                    )));
+                }
+            }
         }
         if !["text", "json"].contains(&self.output.as_str()) {
             return Err(SettingsError::Invalid(format!(
@@ -167,6 +188,31 @@ impl Settings {
     pub fn request_timeout(&self) -> Result<Duration, SettingsError> {
         parse_duration("request_timeout", &self.request_timeout)
     }
+}
+
+/// Checked before any request: vaultrs panics on an address it cannot parse,
+/// and one without a scheme or host would fail later with a vaguer error.
+fn validate_addr(addr: &str) -> Result<(), SettingsError> {
+    let trimmed = addr.trim();
+    let problem = match reqwest::Url::parse(trimmed) {
+        _ if trimmed.is_empty() => "is empty".to_owned(),
+        _ if !trimmed.contains("://") => "has no scheme (http:// or https://)".to_owned(),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+            format!("has scheme `{}`, not http or https", url.scheme())
+        }
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => "names no host".to_owned(),
+        Ok(_) => return Ok(()),
+        Err(e) => format!("is not a URL ({e})"),
+    };
+    let quoted = if addr.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" `{addr}`")
+    };
+    Err(SettingsError::Invalid(format!(
+        "the Vault address{quoted} (VAULT_ADDR, BAO_ADDR, VAULT_CONVERGE_ADDR or --addr) {problem}: \
+         write it with a scheme and a host, like http://127.0.0.1:8200 or https://vault.example:8200"
+    )))
 }
 
 /// `VAULT_CONVERGE_*` variables that match no setting: most likely typos in
@@ -190,6 +236,14 @@ fn parse_duration(name: &str, text: &str) -> Result<Duration, SettingsError> {
     })
 }
 
+/// A string, or a number or bool written where a string belongs.
+fn flexible_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
 /// Accepts true/false, 1/0 and their string forms, as the Vault CLI does.
 fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     #[derive(Deserialize)]
@@ -209,6 +263,50 @@ fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vault_addresses_need_a_scheme_and_a_host() {
+        for good in [
+            "http://127.0.0.1:8200",
+            "https://vault.example",
+            "http://[::1]:8200/",
+        ] {
+            assert!(validate_addr(good).is_ok(), "{good}");
+        }
+        for (bad, problem) in [
+            ("127.0.0.1:8200", "has no scheme"),
+            ("vault:8200", "has no scheme"),
+            ("8200", "has no scheme"),
+            ("", "is empty"),
+            ("  ", "is empty"),
+            ("http://", "is not a URL"),
+            ("file:///etc/passwd", "has scheme `file`"),
+            ("garbage", "has no scheme"),
+        ] {
+            let err = validate_addr(bad).unwrap_err().to_string();
+            assert!(err.contains(problem), "{bad}: {err}");
+            assert!(err.contains("like http://127.0.0.1:8200"), "{err}");
+        }
+    }
+
+    #[test]
+    fn approle_needs_both_credentials_before_any_request() {
+        let approle = Settings {
+            auth_method: "approle".into(),
+            role_id: Some(Secret::new("settings-test-role-id")),
+            ..Settings::default()
+        };
+        let err = approle.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("set VAULT_CONVERGE_SECRET_ID or VAULT_CONVERGE_SECRET_ID_FILE"),
+            "{err}"
+        );
+        let with_file = Settings {
+            secret_id_file: Some(PathBuf::from("/run/secrets/secret-id")),
+            ..approle
+        };
+        assert!(with_file.validate().is_ok());
+    }
 
     #[test]
     fn debug_and_serialized_settings_never_show_credentials() {

@@ -62,8 +62,11 @@ pub fn connection(settings: &Settings) -> Result<Connection, RunError> {
         namespace: settings.namespace.clone(),
         request_timeout: settings.request_timeout()?,
         retry: RetryPolicy {
-            attempts: settings.retries.max(1),
+            budget: settings.wait_timeout()?,
             ..RetryPolicy::default()
         },
+        client_cert: None,
+        tls_server_name: None,
+        follow_redirects: false,
     })
 }

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 use super::RunError;
 use crate::plan;
-use crate::vault::Vault;
+use crate::vault::{Method, Vault, VaultError};
 
 /// The drift guard: the token must be the one the plan names, before any write.
 pub async fn check_token(vault: &Vault, expected: &plan::ExpectToken) -> Result<(), RunError> {
@@ -46,5 +46,24 @@ pub async fn check_token(vault: &Vault, expected: &plan::ExpectToken) -> Result<
         Ok(())
     } else {
         Err(RunError::TokenDrift(problems.join("; ")))
+    }
+}
+
+/// Before anything else: a token the server does not know is a settings
+/// error (exit 2), not a missing capability on every object. OpenBao answers
+/// a bare "permission denied" for an unknown token, and wraps it ("1 error
+/// occurred") for a known token without the capability; only the first is
+/// conclusive.
+pub async fn check_token_known(vault: &Vault) -> Result<(), RunError> {
+    match vault
+        .request_uncounted(Method::Get, "auth/token/lookup-self", None)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(VaultError::Status {
+            code: 403, message, ..
+        }) if message == "permission denied" => Err(RunError::InvalidToken),
+        Err(VaultError::Status { code: 403, .. }) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }

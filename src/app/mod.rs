@@ -12,14 +12,15 @@ use crate::resources::{Context, FailureClass};
 use crate::settings::{Settings, SettingsError};
 use crate::sources::resolve::Resolver;
 use crate::vault::login::LoginError;
-use crate::vault::{health, Connection, Method, Vault, VaultError};
+use crate::vault::{health, Connection, Vault, VaultError};
 use crate::verify;
 
 mod connect;
 mod drift_guard;
+pub mod signals;
 
 use connect::{configured_token, connection, login_of};
-use drift_guard::check_token;
+use drift_guard::{check_token, check_token_known};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -72,6 +73,8 @@ pub enum RunError {
     Login(#[from] LoginError),
     #[error("no Vault token: set VAULT_TOKEN or VAULT_CONVERGE_TOKEN_FILE, or log in with VAULT_CONVERGE_AUTH_METHOD=kubernetes|approle")]
     NoToken,
+    #[error("the Vault token is invalid or expired (Vault does not know it); set VAULT_TOKEN or the token file to a valid token, or log in with VAULT_CONVERGE_AUTH_METHOD")]
+    InvalidToken,
     #[error("refusing to write: the Vault token is not the one the plan expects ({0}); use the job's own token or update vault.expect_token")]
     TokenDrift(String),
 }
@@ -139,7 +142,11 @@ pub async fn run(
         Some(token) => (token, true),
         None => (configured_token(settings)?, false),
     };
-    let vault = unauthenticated.with_token(token)?;
+    let vault = unauthenticated.with_token(token.clone())?;
+    if owned_token {
+        signals::keep_login_token(vault.with_token(token)?);
+    }
+    check_token_known(&vault).await?;
     let mut ctx = Context::new(
         vault,
         Resolver::default(),
@@ -147,18 +154,11 @@ pub async fn run(
     );
     ctx.planning = command == Command::Plan;
     let result = converge_and_verify(&ctx, &loaded, &stages, command, settings, report).await;
-    if owned_token {
-        // The token from our login must not outlive the run, whatever happened.
-        match ctx
-            .vault
-            .request_uncounted(Method::Post, "auth/token/revoke-self", None)
-            .await
-        {
-            Ok(_) => tracing::info!("revoked the login token"),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not revoke the login token; it expires with its TTL")
-            }
-        }
+    // The token from our login must not outlive the run, whatever happened.
+    signals::revoke_login_token().await;
+    // The server stayed away past the budget: one message, not one per object.
+    if let Some(error) = ctx.vault.gave_up() {
+        return Err(RunError::Vault(error));
     }
     let mut outcome = result?;
     outcome.report.timings.total_ms = started.elapsed().as_millis() as u64;

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use vault_converge::settings::Settings;
 
 #[derive(Parser)]
 #[command(
@@ -22,12 +23,48 @@ pub struct Cli {
     /// How long to wait for Vault to be reachable, initialized and unsealed (e.g. 60s, 5m).
     #[arg(long, global = true)]
     pub wait_timeout: Option<String>,
+    /// How long one request to Vault may take before it is retried (e.g. 30s, 2m).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
     /// Objects read and written at once within a stage.
     #[arg(long, global = true)]
     pub concurrency: Option<usize>,
-    /// Vault address (default: VAULT_ADDR, BAO_ADDR, then http://127.0.0.1:8200).
+    /// Vault address, with scheme and host.
     #[arg(long, global = true)]
     pub addr: Option<String>,
+}
+
+/// Each flag that is also a setting, and the variables it can come from
+/// (highest precedence first; the flag beats them all).
+const FLAG_VARIABLES: [(&str, &str); 6] = [
+    ("output", "VAULT_CONVERGE_OUTPUT"),
+    ("log_level", "VAULT_CONVERGE_LOG_LEVEL"),
+    ("wait_timeout", "VAULT_CONVERGE_WAIT_TIMEOUT"),
+    ("request_timeout", "VAULT_CONVERGE_REQUEST_TIMEOUT"),
+    ("concurrency", "VAULT_CONVERGE_CONCURRENCY"),
+    ("addr", "VAULT_CONVERGE_ADDR, BAO_ADDR, VAULT_ADDR"),
+];
+
+/// The command line, each setting flag's help ending with its default and
+/// variables. Defaults come from `Settings::default()`, so help cannot drift
+/// from what a run uses; settings (figment) stay the only reader of variables.
+pub fn command() -> clap::Command {
+    let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
+    let mut command = Cli::command();
+    for (id, variables) in FLAG_VARIABLES {
+        if !command.get_arguments().any(|a| a.get_id() == id) {
+            continue;
+        }
+        let default = match &defaults[id] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        command = command.mut_arg(id, |arg| {
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            arg.help(format!("{help} [default: {default}] [env: {variables}]"))
+        });
+    }
+    command
 }
 
 #[derive(Args)]

@@ -1,15 +1,13 @@
 //! Exit codes (DESIGN.md "Exit codes"): the only place they are chosen, and
 //! the one-sentence failure message that goes with them.
 
-use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vault_converge::app::{Outcome, RunError, Status};
 use vault_converge::plan::PlanError;
 use vault_converge::resources::FailureClass;
-use vault_converge::secret::scrub;
 use vault_converge::settings::{Settings, SettingsError};
+use vault_converge::vault::login::LoginError;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RUNTIME: u8 = 1;
@@ -22,10 +20,18 @@ pub const EXIT_REFUSED: u8 = 5;
 pub fn run_error_code(error: &RunError) -> u8 {
     match error {
         RunError::Plan(PlanError::Unsafe { .. }) | RunError::TokenDrift(_) => EXIT_REFUSED,
-        RunError::Plan(_) | RunError::Settings(SettingsError::Invalid(_)) | RunError::NoToken => {
-            EXIT_INVALID
-        }
-        RunError::TokenFile { .. } | RunError::Vault(_) | RunError::Login(_) => EXIT_RUNTIME,
+        RunError::Plan(_)
+        | RunError::Settings(SettingsError::Invalid(_))
+        | RunError::NoToken
+        | RunError::InvalidToken => EXIT_INVALID,
+        // A certificate or address problem: retrying cannot fix it.
+        RunError::Vault(e) if e.is_permanent() => EXIT_INVALID,
+        // Unreachable or 5xx at login: a retry can fix it.
+        RunError::Login(LoginError::Vault(e)) if !e.is_permanent() => EXIT_RUNTIME,
+        // Missing, unreadable or empty credentials, or credentials Vault
+        // refused (400/403 at login): only changing the settings can fix it.
+        RunError::Login(_) => EXIT_INVALID,
+        RunError::TokenFile { .. } | RunError::Vault(_) => EXIT_RUNTIME,
     }
 }
 
@@ -102,20 +108,49 @@ pub fn outcome_code(outcome: &Outcome, detailed: bool, settings: &Settings) -> E
 /// Prints the one-sentence failure reason as the last stderr line and to the
 /// termination-message file, then returns the exit code.
 pub fn fail(settings: Option<&Settings>, code: u8, message: &str) -> ExitCode {
-    let sentence = scrub(message).replace('\n', " ");
-    let _ = writeln!(std::io::stderr(), "error: {sentence}");
-    let path = settings
-        .and_then(|s| s.termination_log.clone())
-        .or_else(|| {
-            let default = PathBuf::from("/dev/termination-log");
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(&default)
-                .ok()
-                .map(|_| default)
-        });
-    if let Some(path) = path {
-        let _ = std::fs::write(path, format!("{sentence}\n"));
-    }
+    super::failure::tell(settings, message);
     ExitCode::from(code)
+}
+
+/// A command line clap refused: its own explanation, then the one sentence
+/// (exit 2). `--help` and `--version` come here too and exit 0.
+pub fn usage_error(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    if !error.use_stderr() {
+        return ExitCode::from(EXIT_OK);
+    }
+    fail(None, EXIT_INVALID, &usage_sentence(error))
+}
+
+/// clap's first paragraph on one line, and which `--help` to read.
+fn usage_sentence(error: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+    ) {
+        return "invalid command line: no command given; see `vault-converge --help` for the commands".into();
+    }
+    let text = error.render().to_string();
+    let mut lines = text.lines();
+    let problem: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let problem = problem.join(" ");
+    let problem = problem.strip_prefix("error: ").unwrap_or(&problem);
+    // "Usage: vault-converge plan [OPTIONS] ..." names the subcommand.
+    let command: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .unwrap_or("vault-converge")
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(['[', '<', '-']))
+        .collect();
+    let command = match command.join(" ") {
+        c if c.is_empty() => "vault-converge".to_owned(),
+        c => c,
+    };
+    format!("invalid command line: {problem}; see `{command} --help`")
 }

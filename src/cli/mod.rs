@@ -1,5 +1,6 @@
-//! The binary's parts: arguments, logging, exit codes.
+//! The binary's parts: arguments, logging, exit codes, the panic hook.
 
 pub mod args;
 pub mod exit;
+pub mod failure;
 pub mod logging;

@@ -151,7 +151,7 @@ impl FieldsGate {
 async fn path_fields(ctx: &Context, path: &str) -> Option<HashSet<String>> {
     let answer = ctx
         .vault
-        .send_once(Method::Get, path, Some("help=1"), None)
+        .send_once(Method::Get, path, Some("help=1"), None, None)
         .await
         .ok()?;
     let doc = answer.body.get("openapi")?;

@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use super::build::Stage;
 use super::fields_gate::FieldsGate;
 use super::report::{ObjectReport, StageTiming};
-use crate::resources::{Action, Change, Context, ObjectError, Resource};
+use crate::resources::{Action, Change, Context, Kind, ObjectError, Resource};
 use crate::secret::scrub;
 use crate::vault::VaultError;
 
@@ -41,6 +41,10 @@ pub async fn converge(
     // of a plan with a typo is written.
     let halted = mode == Mode::Apply && gate.found_any();
     for (s, stage) in stages.iter().enumerate() {
+        if ctx.vault.gave_up().is_some() {
+            // The server is gone for good: the run ends with one message.
+            break;
+        }
         let started = Instant::now();
         let mut outcomes: Vec<(usize, ObjectReport)> = Vec::new();
         let mut runnable = Vec::new();
@@ -109,10 +113,11 @@ pub async fn converge(
 async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> ObjectReport {
     let id = resource.id();
     let mut report = ObjectReport::new(id, Action::Unchanged);
-    // A check-and-set conflict means someone wrote the object between our
-    // read and our write (or a standby answered from stale state): compare
-    // again once, against what is there now.
-    let mut attempts_left = 2;
+    // A lost create race (a check-and-set conflict, a mount enabled
+    // meanwhile) means someone wrote the object between our read and our
+    // write, or a standby answered from stale state: compare again against
+    // what is there now, bypassing cached tables and listings.
+    let mut attempts_left = 3;
     loop {
         attempts_left -= 1;
         let change = match resource.diff(ctx).await {
@@ -142,7 +147,10 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
                         return failed(report, &error);
                     }
                 }
-                return match ignored_parameters(&warnings) {
+                // Database connections pass plugin fields through; Vault's
+                // framework calls them "unrecognized" although the plugin uses them.
+                let checked = id.kind != Kind::DatabaseConnection;
+                return match ignored_parameters(&warnings).filter(|_| checked) {
                     Some(error) => failed(report, &error),
                     None => {
                         report.warnings = warnings.iter().map(|w| scrub(w)).collect();
@@ -153,8 +161,13 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
                     }
                 };
             }
-            Err(ObjectError::Vault(e)) if attempts_left > 0 && is_cas_conflict(&e) => {
+            Err(ObjectError::Vault(e)) if is_create_race(&e) => {
+                if attempts_left == 0 {
+                    let error = ObjectError::Concurrent(e.to_string());
+                    return failed(report, &error);
+                }
                 tracing::info!(object = %id, "changed while being written; comparing again");
+                ctx.forget_cached_state();
             }
             Err(e) => return failed(report, &e),
         }
@@ -224,8 +237,10 @@ fn ignored_parameters(warnings: &[String]) -> Option<ObjectError> {
     })
 }
 
-fn is_cas_conflict(error: &VaultError) -> bool {
-    matches!(error, VaultError::Status { code: 400, message, .. } if message.contains("check-and-set"))
+/// Another writer created the object between our read and our write.
+fn is_create_race(error: &VaultError) -> bool {
+    matches!(error, VaultError::Status { code: 400, message, .. }
+        if message.contains("check-and-set") || message.contains("already in use"))
 }
 
 fn failed(report: ObjectReport, error: &ObjectError) -> ObjectReport {
@@ -233,7 +248,10 @@ fn failed(report: ObjectReport, error: &ObjectError) -> ObjectReport {
 }
 
 fn failed_with(mut report: ObjectReport, error: &ObjectError) -> ObjectReport {
-    tracing::warn!(path = %report.path, error = %scrub(&error.to_string()), "object failed");
+    // An outage is reported once for the run, not once per object.
+    if !matches!(error, ObjectError::Vault(VaultError::Unavailable { .. })) {
+        tracing::warn!(path = %report.path, error = %scrub(&error.to_string()), "object failed");
+    }
     report.action = Action::Failed;
     report.error = Some(scrub(&error.to_string()));
     report.hint = Some(error.hint().to_owned());
@@ -254,7 +272,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_check_and_set_mismatches_are_conflicts() {
+    fn only_lost_create_races_are_compared_again() {
         let conflict = VaultError::Status {
             method: "POST",
             path: "app/data/x".into(),
@@ -267,7 +285,7 @@ mod tests {
             code: 400,
             message: "invalid field".into(),
         };
-        assert!(is_cas_conflict(&conflict));
-        assert!(!is_cas_conflict(&other));
+        assert!(is_create_race(&conflict));
+        assert!(!is_create_race(&other));
     }
 }

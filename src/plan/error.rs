@@ -38,12 +38,13 @@ pub enum PlanError {
         path: String,
         name: String,
     },
-    #[error("{loc}: {path}: cannot read file {file}: {reason}")]
-    MissingFile {
+    /// A `file:` source that exists but cannot be one: a directory, too large.
+    #[error("{loc}: {path}: file {file} {problem}")]
+    SourceFile {
         loc: Loc,
         path: String,
         file: String,
-        reason: String,
+        problem: String,
     },
     /// Policy HCL Vault would reject; `at` is the line inside the policy
     /// text (inline) or `file:line:column` of the policy file.

@@ -4,6 +4,7 @@
 
 use super::error::{MissingVariable, PlanError};
 use super::node::{Loc, Node, Value};
+use crate::secret::is_secret_name;
 
 const ACCESSOR: &str = "accessor:";
 const AUTH: &str = "auth/";
@@ -11,37 +12,46 @@ const AUTH: &str = "auth/";
 /// Expands `${VAR}` in every string of the tree, source arguments included.
 /// Every missing variable is reported, in one error.
 pub fn interpolate_tree(node: &mut Node) -> Result<(), PlanError> {
-    let mut missing = Vec::new();
-    let mut malformed = None;
-    walk(node, &env_var, &mut missing, &mut malformed);
-    if !missing.is_empty() {
-        return Err(PlanError::MissingVariables { missing });
+    let mut found = Found::default();
+    walk(node, &env_var, false, &mut found);
+    if !found.missing.is_empty() {
+        return Err(PlanError::MissingVariables {
+            missing: found.missing,
+        });
     }
-    match malformed {
+    match found.malformed {
         Some(error) => Err(error),
         None => Ok(()),
     }
 }
 
-fn walk(
-    node: &mut Node,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    missing: &mut Vec<MissingVariable>,
-    malformed: &mut Option<PlanError>,
-) {
+#[derive(Default)]
+struct Found {
+    missing: Vec<MissingVariable>,
+    malformed: Option<PlanError>,
+}
+
+/// `secret`: under a key named like a secret, whose text is never quoted.
+fn walk(node: &mut Node, lookup: &dyn Fn(&str) -> Option<String>, secret: bool, found: &mut Found) {
     match &mut node.value {
-        Value::Str(s) if s.contains("${") => match interpolate(s, &node.loc, lookup, missing) {
-            Ok(text) => *s = text,
-            Err(e) => {
-                malformed.get_or_insert(e);
+        Value::Str(s) if s.contains("${") => {
+            match interpolate(s, &node.loc, lookup, &mut found.missing) {
+                Ok(text) => *s = text,
+                Err(mut e) => {
+                    if let (true, PlanError::Field { path, .. }) = (secret, &mut e) {
+                        *path = "the value of a secret field".into();
+                    }
+                    found.malformed.get_or_insert(e);
+                }
             }
-        },
+        }
         Value::Seq(items) => items
             .iter_mut()
-            .for_each(|n| walk(n, lookup, missing, malformed)),
-        Value::Map(entries) => entries
-            .iter_mut()
-            .for_each(|(_, n)| walk(n, lookup, missing, malformed)),
+            .for_each(|n| walk(n, lookup, secret, found)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(key, n)| {
+            let secret = secret || is_secret_name(&key.name);
+            walk(n, lookup, secret, found)
+        }),
         _ => {}
     }
 }
@@ -87,9 +97,12 @@ pub(crate) fn interpolate(
         }
         out.push_str(&rest[..start]);
         let Some(end) = after.find('}') else {
-            // No closing brace: not a reference, keep the text as written.
-            out.push_str(&rest[start..]);
-            return Ok(out);
+            // Most likely a typo that would otherwise reach Vault as literal text.
+            return Err(PlanError::Field {
+                loc: loc.clone(),
+                path: format!("\"{}\"", text.escape_debug()),
+                message: "`${` is not closed: write `${NAME}`, or `$${` for a literal `${`".into(),
+            });
         };
         let expr = &after[..end];
         if let Some(path) = expr.strip_prefix(ACCESSOR) {
@@ -210,92 +223,5 @@ fn for_each_accessor<'a>(text: &'a str, mut f: impl FnMut(Piece<'a>)) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-
-    fn loc(line: u64) -> Loc {
-        Loc {
-            file: Arc::from("f.yaml"),
-            line,
-            column: 7,
-        }
-    }
-
-    fn vars(name: &str) -> Option<String> {
-        match name {
-            "HOST" => Some("db.example".into()),
-            "EMPTY" => Some(String::new()),
-            _ => None,
-        }
-    }
-
-    fn expand(text: &str) -> (String, Vec<MissingVariable>) {
-        let mut missing = Vec::new();
-        let out = interpolate(text, &loc(3), &vars, &mut missing).unwrap();
-        (out, missing)
-    }
-
-    #[test]
-    fn variables_defaults_and_escapes() {
-        assert_eq!(
-            expand("pg://${HOST}:5432 $${literal}").0,
-            "pg://db.example:5432 ${literal}"
-        );
-        assert_eq!(expand("${UNSET:-fallback}").0, "fallback");
-        assert_eq!(expand("${EMPTY:-fallback}").0, "fallback");
-        assert_eq!(expand("${HOST:-fallback}").0, "db.example");
-        assert_eq!(expand("${UNSET:-}x").0, "x");
-        assert_eq!(expand("no brace ${HOST").0, "no brace ${HOST");
-    }
-
-    #[test]
-    fn accessors_are_left_for_the_engine() {
-        let text = r#"path "identity/${accessor:auth/kubernetes}/x" {} $${accessor:auth/kept}"#;
-        let (out, missing) = expand(text);
-        assert_eq!(out, text, "verbatim, escape included");
-        assert!(missing.is_empty());
-        assert_eq!(accessor_refs(&out), vec!["kubernetes".to_owned()]);
-        let replaced = replace_accessors(&out, |p| Some(format!("auth_{p}_123")));
-        assert_eq!(
-            replaced.unwrap(),
-            r#"path "identity/auth_kubernetes_123/x" {} ${accessor:auth/kept}"#
-        );
-        assert_eq!(
-            replace_accessors("${accessor:auth/a/} ${accessor:auth/b}", |p| {
-                (p == "a").then(|| "acc".to_owned())
-            }),
-            Err("b".to_owned())
-        );
-        let mut missing = Vec::new();
-        let err = interpolate("${accessor:kubernetes}", &loc(2), &vars, &mut missing).unwrap_err();
-        assert!(err.to_string().contains("accessor:auth/PATH"), "{err}");
-    }
-
-    #[test]
-    fn every_missing_variable_is_reported_at_once() {
-        let mut root = super::super::node::parse(
-            &Arc::from("p.yaml"),
-            "a: ${VC_T_NOPE_1}\nb: [x, 'y ${VC_T_NOPE_2} ${VC_T_NOPE_1}']\n",
-        )
-        .unwrap();
-        let err = interpolate_tree(&mut root).unwrap_err();
-        let PlanError::MissingVariables { missing } = &err else {
-            panic!("{err}")
-        };
-        let names: Vec<&str> = missing.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["VC_T_NOPE_1", "VC_T_NOPE_2", "VC_T_NOPE_1"]);
-        let text = err.to_string();
-        assert!(text.starts_with("p.yaml:1:4: "), "{text}");
-        assert!(text.contains("VC_T_NOPE_2 (p.yaml:2:"), "{text}");
-        assert!(text.contains("${NAME:-default}"), "{text}");
-    }
-
-    #[test]
-    fn odd_names_are_missing_not_a_panic() {
-        let mut missing = Vec::new();
-        let out = interpolate("${} ${A=B} ${a\u{0}b}", &loc(1), &env_var, &mut missing).unwrap();
-        assert_eq!(out, "  ");
-        assert_eq!(missing.len(), 3);
-    }
-}
+#[path = "interpolate_tests.rs"]
+mod tests;

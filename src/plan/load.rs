@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::error::PlanError;
 use super::index::Index;
-pub use super::local::LocalSources;
+pub use super::local::{LoadOptions, LocalSources};
 use super::model::Plan;
 use super::node::{self, Loc, Node};
 use super::{interpolate, local, merge, typed};
@@ -14,6 +14,8 @@ use super::{interpolate, local, merge, typed};
 pub struct LoadedPlan {
     pub plan: Plan,
     index: Index,
+    /// The limit `file:` sources were loaded with; policy files read later keep it.
+    pub max_source_bytes: u64,
 }
 
 impl LoadedPlan {
@@ -34,7 +36,12 @@ pub fn load(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
     load_with(files, LocalSources::MustExist)
 }
 
-pub fn load_with(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan, PlanError> {
+/// `options`: a `LocalSources` alone means the default `file:` size limit.
+pub fn load_with(
+    files: &[PathBuf],
+    options: impl Into<LoadOptions>,
+) -> Result<LoadedPlan, PlanError> {
+    let options = options.into();
     let mut merged: Option<Node> = None;
     for path in expand(files)? {
         let doc = read_doc(&path)?;
@@ -45,11 +52,12 @@ pub fn load_with(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan,
     }
     let mut root = merged.ok_or(PlanError::NoFiles)?;
     interpolate::interpolate_tree(&mut root)?;
-    local::prepare(&mut root, &mut Vec::new(), sources)?;
+    local::prepare(&mut root, &mut Vec::new(), options)?;
     let plan = typed::typed(&root)?;
     Ok(LoadedPlan {
         plan,
         index: Index::build(root),
+        max_source_bytes: options.max_source_bytes,
     })
 }
 
@@ -96,7 +104,15 @@ fn read_doc(path: &Path) -> Result<Node, PlanError> {
         source,
     })?;
     let file: Arc<str> = Arc::from(path.display().to_string());
-    node::parse(&file, &text).map_err(|e| yaml_error(&file, &e))
+    node::parse(&file, &text).map_err(|e| match e {
+        node::ParseError::Yaml(e) => yaml_error(&file, &e),
+        node::ParseError::Number { loc, message } => PlanError::Yaml {
+            file: loc.file.to_string(),
+            line: loc.line,
+            column: loc.column,
+            message,
+        },
+    })
 }
 
 fn yaml_error(file: &str, err: &serde_saphyr::Error) -> PlanError {

@@ -8,6 +8,7 @@ mod local;
 mod merge;
 pub mod model;
 pub mod node;
+mod numbers;
 mod policies;
 pub mod policy_hcl;
 mod typed;
@@ -15,5 +16,5 @@ pub mod validate;
 mod warnings;
 
 pub use error::{MissingVariable, PlanError};
-pub use load::{load, load_with, LoadedPlan, LocalSources};
+pub use load::{load, load_with, LoadOptions, LoadedPlan, LocalSources};
 pub use model::*;

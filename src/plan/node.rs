@@ -11,6 +11,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::numbers;
+use crate::secret::is_secret_name;
+
 /// Where a node was written: file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Loc {
@@ -98,9 +101,7 @@ impl Node {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => (*b).into(),
             Value::Int(i) => (*i).into(),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
+            Value::Float(f) => numbers::float_json(*f),
             Value::Str(s) => s.clone().into(),
             Value::Seq(items) => items.iter().map(Node::to_json).collect(),
             Value::Map(entries) => entries
@@ -118,10 +119,20 @@ pub enum PathSegment {
     Index(usize),
 }
 
+/// A plan file that is not a usable YAML document.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Yaml(#[from] serde_saphyr::Error),
+    /// A number Vault would not receive or keep exactly (`numbers`).
+    #[error("{loc}: {message}")]
+    Number { loc: Loc, message: String },
+}
+
 /// Parses one YAML document; duplicate keys are errors (serde-saphyr's default
 /// policy). The budget allows plans of tens of thousands of objects while
 /// still bounding what a hostile file can make the parser do.
-pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, serde_saphyr::Error> {
+pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, ParseError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_nodes: 5_000_000,
@@ -129,47 +140,80 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, serde_saphyr::Error> {
         },
     };
     let raw: Spanned<RawValue> = serde_saphyr::from_str_with_options(text, options)?;
-    Ok(attach(file, raw))
+    attach(&Source { file, text }, raw, false)
 }
 
-fn loc_of(file: &Arc<str>, location: &serde_saphyr::Location) -> Loc {
-    Loc {
-        file: file.clone(),
-        line: location.line(),
-        column: location.column(),
+/// The document being attached: its name and text (for number literals).
+struct Source<'a> {
+    file: &'a Arc<str>,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn loc(&self, location: &serde_saphyr::Location) -> Loc {
+        Loc {
+            file: self.file.clone(),
+            line: location.line(),
+            column: location.column(),
+        }
+    }
+
+    /// The literal text at `location`, when the parser kept byte offsets.
+    fn literal(&self, location: &serde_saphyr::Location) -> Option<&str> {
+        let span = location.span();
+        let start = usize::try_from(span.byte_offset()?).ok()?;
+        let len = usize::try_from(span.byte_len()?).ok()?;
+        self.text.get(start..start.checked_add(len)?)
     }
 }
 
-fn attach(file: &Arc<str>, raw: Spanned<RawValue>) -> Node {
-    let loc = loc_of(file, &raw.referenced);
+/// `secret`: under a key named like a secret, so its value is never quoted.
+fn attach(src: &Source, raw: Spanned<RawValue>, secret: bool) -> Result<Node, ParseError> {
+    let loc = src.loc(&raw.referenced);
+    let literal = src.literal(&raw.defined);
+    let shown = if secret { None } else { literal.map(str::trim) };
+    let number_error = |message| ParseError::Number {
+        loc: loc.clone(),
+        message,
+    };
     let value = match raw.value {
         RawValue::Null => Value::Null,
         RawValue::Bool(b) => Value::Bool(b),
-        RawValue::Int(i) => Value::Int(i),
-        RawValue::Float(f) => Value::Float(f),
+        RawValue::Int(i) => Value::Int(numbers::exact_int(i, shown).map_err(number_error)?),
+        RawValue::Float(f) => {
+            numbers::exact_float(f, literal, shown).map_err(number_error)?;
+            Value::Float(f)
+        }
         RawValue::Str(s) => Value::Str(s),
-        RawValue::Seq(items) => Value::Seq(items.into_iter().map(|i| attach(file, i)).collect()),
+        RawValue::Seq(items) => Value::Seq(
+            items
+                .into_iter()
+                .map(|i| attach(src, i, secret))
+                .collect::<Result<_, _>>()?,
+        ),
         RawValue::Map(entries) => Value::Map(
             entries
                 .into_iter()
                 .map(|(k, v)| {
+                    let hidden = secret || is_secret_name(&k.value);
                     let key = Key {
+                        loc: src.loc(&k.referenced),
                         name: k.value,
-                        loc: loc_of(file, &k.referenced),
                     };
-                    (key, attach(file, v))
+                    Ok((key, attach(src, v, hidden)?))
                 })
-                .collect(),
+                .collect::<Result<_, ParseError>>()?,
         ),
     };
-    Node { value, loc }
+    Ok(Node { value, loc })
 }
 
 /// The shape serde-saphyr fills in; each child carries its own span.
 enum RawValue {
     Null,
     Bool(bool),
-    Int(i64),
+    /// Wide enough for any integer the parser hands over; range-checked in `attach`.
+    Int(i128),
     Float(f64),
     Str(String),
     Seq(Vec<Spanned<RawValue>>),
@@ -200,12 +244,17 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(RawValue::Bool(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawValue, E> {
-        Ok(RawValue::Int(v))
+        Ok(RawValue::Int(v.into()))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
-        i64::try_from(v)
-            .map(RawValue::Int)
-            .or(Ok(RawValue::Float(v as f64)))
+        Ok(RawValue::Int(v.into()))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawValue, E> {
+        // Out of range either way; `attach` refuses it.
+        Ok(RawValue::Int(i128::try_from(v).unwrap_or(i128::MAX)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawValue, E> {
         Ok(RawValue::Float(v))
@@ -234,65 +283,5 @@ impl<'de> Visitor<'de> for RawVisitor {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file() -> Arc<str> {
-        Arc::from("plan.yaml")
-    }
-
-    #[test]
-    fn nodes_carry_line_and_column() {
-        let node = parse(&file(), "a:\n  b: [1, two]\n  c: {d: true}\n").unwrap();
-        let b = node
-            .find(&[PathSegment::Key("a".into()), PathSegment::Key("b".into())])
-            .unwrap();
-        assert_eq!((b.loc.line, b.loc.column), (2, 6));
-        let two = node
-            .find(&[
-                PathSegment::Key("a".into()),
-                PathSegment::Key("b".into()),
-                PathSegment::Index(1),
-            ])
-            .unwrap();
-        assert!(matches!(&two.value, Value::Str(s) if s == "two"));
-        assert_eq!(two.loc.line, 2);
-        let a = node.find(&[PathSegment::Key("a".into())]).unwrap();
-        assert_eq!(a.key_loc("c").unwrap().line, 3);
-        assert_eq!(
-            node.to_json(),
-            serde_json::json!({"a": {"b": [1, "two"], "c": {"d": true}}})
-        );
-    }
-
-    #[test]
-    fn duplicate_keys_are_rejected_with_location() {
-        let err = parse(&file(), "a: 1\nb: 2\na: 3\n").unwrap_err();
-        let loc = err.location().expect("duplicate key error has a location");
-        assert_eq!(loc.line(), 3);
-    }
-
-    #[test]
-    fn source_kind_needs_exactly_one_source_key() {
-        let node = parse(
-            &file(),
-            "a: {env: X}\nb: {env: X, other: 1}\nc: {version: 2}\nd: [1]\n",
-        )
-        .unwrap();
-        let kind = |k: &str| {
-            node.find(&[PathSegment::Key(k.into())])
-                .unwrap()
-                .source_kind()
-        };
-        assert_eq!(kind("a"), Some("env"));
-        assert_eq!(kind("b"), None);
-        assert_eq!(kind("c"), None);
-        assert_eq!(kind("d"), None);
-    }
-
-    #[test]
-    fn quoted_numbers_stay_strings() {
-        let node = parse(&file(), "v: \"2\"\nw: 2\n").unwrap();
-        assert_eq!(node.to_json(), serde_json::json!({"v": "2", "w": 2}));
-    }
-}
+#[path = "node_tests.rs"]
+mod tests;

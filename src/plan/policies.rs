@@ -6,6 +6,7 @@ use super::load::LoadedPlan;
 use super::model::PolicySource;
 use super::node::{Loc, PathSegment, Value};
 use super::policy_hcl::{check, Issue, PolicyKind};
+use crate::sources::resolve::read_source_file;
 
 pub fn check_policies(loaded: &LoadedPlan) -> Result<(), PlanError> {
     let plan = &loaded.plan;
@@ -44,7 +45,9 @@ fn check_one(
         PolicySource::File { file } => {
             // Absent or unreadable: a missing file is reported by loading when
             // sources must exist; `validate` may run where only the job has it.
-            let Ok(text) = std::fs::read_to_string(file) else {
+            // Bounded: a policy file follows the `file:` size limit.
+            let max = loaded.max_source_bytes;
+            let Ok(text) = read_source_file(std::path::Path::new(file), max) else {
                 return Ok(());
             };
             check(&text, kind).map_err(|issue| PlanError::PolicyHcl {

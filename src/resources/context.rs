@@ -108,6 +108,18 @@ impl Context {
         cached_table(&self.auth_mounts, &self.vault, "sys/auth", true).await
     }
 
+    /// Forgets every cached table and listing: after a lost create race,
+    /// existence is never concluded from what was read before it.
+    pub fn forget_cached_state(&self) {
+        for table in [&self.mounts, &self.auth_mounts] {
+            *table.lock().unwrap_or_else(|e| e.into_inner()) = Table::default();
+        }
+        self.listings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Marks the mount tables stale after the mounts stage wrote: readers
     /// that need new mounts (accessors, the fields check) read them again.
     pub fn forget_tables(&self) {

@@ -67,6 +67,14 @@ impl ConnectionResource {
             .filter(|(name, p)| !(p.sensitive || is_secret_name(name)))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // Vault shows a password written into a URL as `xxxxx`: compare and
+        // show it the same way, and keep the password out of all output.
+        for planned in visible.values_mut() {
+            if let Some((masked, password)) = planned.value.as_str().and_then(mask_url_password) {
+                crate::secret::register(&password);
+                planned.value = Json::String(masked);
+            }
+        }
         let plain = |value: Json| Planned {
             value,
             sensitive: false,
@@ -78,6 +86,23 @@ impl ConnectionResource {
         );
         visible
     }
+}
+
+/// `scheme://user:PASSWORD@host/...` → the URL with `xxxxx` as Vault shows
+/// it, and the password; `None` without an inline password or for the
+/// `{{password}}` template.
+pub fn mask_url_password(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    let (user, password) = rest[..at].split_once(':')?;
+    if password.is_empty() || password.contains("{{") {
+        return None;
+    }
+    Some((
+        format!("{scheme}://{user}:xxxxx{}", &rest[at..]),
+        password.to_owned(),
+    ))
 }
 
 /// Vault shows plugin settings under `connection_details`, the rest at the top.
@@ -194,5 +219,27 @@ impl Resource for ConnectionResource {
             }
             Ok(change)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked_as_vault_shows_them() {
+        assert_eq!(
+            mask_url_password("postgresql://vault:s3cr@t@db:5432/app?sslmode=disable"),
+            Some((
+                "postgresql://vault:xxxxx@db:5432/app?sslmode=disable".into(),
+                "s3cr@t".into()
+            ))
+        );
+        assert_eq!(
+            mask_url_password("postgresql://{{username}}:{{password}}@db/app"),
+            None
+        );
+        assert_eq!(mask_url_password("redis://db:6379"), None);
+        assert_eq!(mask_url_password("not a url"), None);
     }
 }

@@ -17,6 +17,9 @@ pub enum ObjectError {
     /// unknown field, a KV v2 → v1 change): fix the plan.
     #[error("{0}")]
     Invalid(String),
+    /// Another writer kept changing the object while this run wrote it.
+    #[error("{0}; another writer kept changing it while this run wrote it")]
+    Concurrent(String),
     /// A later step of a change failed after an earlier one was sent.
     #[error("{error}; {note}")]
     Incomplete { error: VaultError, note: String },
@@ -44,6 +47,7 @@ impl ObjectError {
             ObjectError::Conflict(_) => "change the plan or fix the object in Vault by hand",
             ObjectError::Invalid(_) => "fix the plan and rerun",
             ObjectError::Incomplete { error, .. } => error.hint(),
+            ObjectError::Concurrent(_) => "rerun: the next run compares against what is there then",
         }
     }
 
@@ -58,6 +62,7 @@ impl ObjectError {
             ObjectError::Source(SourceError::Kube(_)) => FailureClass::Runtime,
             ObjectError::Source(_) => FailureClass::Invalid,
             ObjectError::Conflict(_) => FailureClass::Refused,
+            ObjectError::Concurrent(_) => FailureClass::Runtime,
             ObjectError::Invalid(_) => FailureClass::Invalid,
             ObjectError::Incomplete { error, .. }
                 if matches!(error.code(), Some(400 | 404 | 405)) =>

@@ -9,6 +9,10 @@ pub mod resolve;
 
 use serde_json::Value as Json;
 
+/// The default limit of a `file:` source's size (VAULT_CONVERGE_MAX_SOURCE_BYTES):
+/// far above any credential or policy, far below what could exhaust a job's memory.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SecretKeyRef {
     pub namespace: String,

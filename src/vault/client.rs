@@ -1,34 +1,48 @@
-//! The run's one Vault connection: vaultrs' client (one keep-alive pool for
-//! every request), bounded retries, and request counters for the report.
+//! The run's one Vault connection: one keep-alive pool for every request,
+//! retries bounded by one run-wide outage budget, and request counters for
+//! the report.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
-use rustify::errors::ClientError;
-use rustify::Endpoint;
+use reqwest::Url;
 use serde_json::Value as Json;
-use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
 
-use super::endpoint::{Method, RawEndpoint};
+use super::endpoint::Method;
 use super::error::VaultError;
+use super::outage::{Next, Outage};
+use super::transport;
 use crate::secret::Secret;
 
-/// How to reach Vault; built from Settings in main.
+/// Attempts for a 5xx that is not an outage (one endpoint failing).
+const ENDPOINT_ATTEMPTS: u32 = 3;
+
+/// How to reach Vault; built from Settings in the app.
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub addr: String,
     pub token: Option<Secret>,
     pub ca_cert: Option<String>,
+    /// `VAULT_CLIENT_CERT` and `VAULT_CLIENT_KEY` (mTLS).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// `VAULT_TLS_SERVER_NAME`: the name the server's certificate carries.
+    pub tls_server_name: Option<String>,
     pub skip_verify: bool,
     pub namespace: Option<String>,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Follow 307/308 to another host (never from https to http).
+    pub follow_redirects: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    pub attempts: u32,
+    /// How long the server may stay unreachable or unavailable before the
+    /// whole run gives up (`--wait-timeout`).
+    pub budget: Duration,
     pub base_delay: Duration,
     pub max_delay: Duration,
 }
@@ -36,7 +50,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            attempts: 6,
+            budget: Duration::from_secs(60),
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(3),
         }
@@ -69,11 +83,14 @@ struct Counters {
 }
 
 pub struct Vault {
-    client: VaultClient,
+    http: reqwest::Client,
+    /// `<addr>/v1/`.
+    base: Url,
     conn: Connection,
     addr: String,
-    retry: RetryPolicy,
     counters: Counters,
+    /// Shared by every client of the run (before and after login).
+    outage: Arc<Outage>,
 }
 
 /// A successful answer: status 2xx and its JSON body (`Null` when empty).
@@ -83,35 +100,31 @@ pub struct Answer {
 
 impl Vault {
     pub fn connect(conn: &Connection) -> Result<Vault, VaultError> {
-        let mut builder = VaultClientSettingsBuilder::default();
-        builder
-            .address(conn.addr.as_str())
-            .token(conn.token.as_ref().map(Secret::expose).unwrap_or(""))
-            .verify(!conn.skip_verify)
-            .timeout(Some(conn.request_timeout))
-            .ca_certs(conn.ca_cert.iter().cloned().collect());
-        if let Some(ns) = &conn.namespace {
-            builder.namespace(Some(ns.clone()));
-        }
-        let settings = builder
-            .build()
-            .map_err(|e| VaultError::Client(e.to_string()))?;
-        let client = VaultClient::new(settings).map_err(|e| VaultError::Client(e.to_string()))?;
+        let (http, base) = transport::build(conn)?;
         Ok(Vault {
-            client,
+            http,
+            base,
             conn: conn.clone(),
             addr: conn.addr.clone(),
-            retry: conn.retry,
             counters: Counters::default(),
+            outage: Arc::new(Outage::new(conn.retry.budget)),
         })
     }
 
     /// The same connection settings with another token (after a login).
     pub fn with_token(&self, token: Secret) -> Result<Vault, VaultError> {
-        Vault::connect(&Connection {
+        let mut vault = Vault::connect(&Connection {
             token: Some(token),
             ..self.conn.clone()
-        })
+        })?;
+        vault.outage = self.outage.clone();
+        Ok(vault)
+    }
+
+    /// The error every request answers with once the run's outage budget is
+    /// spent: the run stops with this one message.
+    pub fn gave_up(&self) -> Option<VaultError> {
+        self.outage.gave_up(&self.addr)
     }
 
     pub fn addr(&self) -> &str {
@@ -191,52 +204,107 @@ impl Vault {
         query: Option<&str>,
         body: Option<&Json>,
     ) -> Result<Answer, VaultError> {
-        let body_bytes = body.map(|b| serde_json::to_vec(b).expect("JSON values serialize"));
+        let body_bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
         let mut attempt = 0;
         loop {
-            attempt += 1;
-            let error = match self
-                .send_once(method, path, query, body_bytes.clone())
-                .await
-            {
-                Ok(answer) => return Ok(answer),
-                Err(error) => error,
-            };
-            let retryable = match &error {
-                VaultError::Transport { .. } => true,
-                VaultError::Status { code, .. } => matches!(code, 412 | 429 | 500..=599),
-                _ => false,
-            };
-            if !retryable || attempt >= self.retry.attempts {
+            if let Some(error) = self.gave_up() {
                 return Err(error);
             }
-            let delay = self.backoff(attempt);
-            tracing::debug!(%error, attempt, delay_ms = delay.as_millis() as u64, "retrying");
-            tokio::time::sleep(delay).await;
+            attempt += 1;
+            let started = Instant::now();
+            let error = match self
+                .send_once(method, path, query, body_bytes.clone(), None)
+                .await
+            {
+                Ok(answer) => {
+                    self.outage.recovered();
+                    return Ok(answer);
+                }
+                Err(error) => error,
+            };
+            if !error.is_outage() {
+                // An endpoint's own failure: a few attempts, no outage.
+                if !error.is_retryable() || attempt >= ENDPOINT_ATTEMPTS {
+                    return Err(error);
+                }
+                tokio::time::sleep(self.backoff(attempt)).await;
+                continue;
+            }
+            let delay = self.backoff(attempt).min(self.outage.remaining());
+            match self.outage.failed(&self.addr, started, &error, delay) {
+                Next::GiveUp(error) => return Err(error),
+                Next::Wait => {
+                    tracing::debug!(%error, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
         }
     }
 
-    /// One attempt, not counted and not retried (readiness polling has its own loop).
+    /// One attempt, not counted and not retried (readiness polling has its
+    /// own loop); `timeout` overrides the request timeout.
     pub async fn send_once(
         &self,
         method: Method,
         path: &str,
         query: Option<&str>,
         body: Option<Vec<u8>>,
+        timeout: Option<Duration>,
     ) -> Result<Answer, VaultError> {
         let path = path.trim_matches('/');
-        let endpoint = RawEndpoint {
-            method,
-            path: path.to_owned(),
-            query: query.map(str::to_owned),
-            body,
-        };
-        let result = endpoint
-            .with_middleware(self.client.middle())
-            .exec(self.client.http())
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| VaultError::Client(format!("invalid path {path}: {e}")))?;
+        url.set_query(query);
+        let mut request = self
+            .http
+            .request(method.http(), url)
+            .header("X-Vault-Request", "true");
+        if let Some(token) = &self.conn.token {
+            request = request.header("X-Vault-Token", token.expose());
+        }
+        if let Some(namespace) = &self.conn.namespace {
+            request = request.header("X-Vault-Namespace", namespace);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body);
+        }
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request
+            .send()
             .await
-            .map_err(|e| self.classify(method, path, e))?;
-        let raw = result.raw();
+            .map_err(|e| self.transport_error(method, path, &e))?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        let raw = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(method, path, &e))?;
+        if (300..400).contains(&status) {
+            return Err(VaultError::Redirect {
+                method: method.as_str(),
+                path: path.to_owned(),
+                code: status,
+                location: location.unwrap_or_else(|| "(no Location)".into()),
+            });
+        }
+        if !(200..300).contains(&status) {
+            let errors = serde_json::from_slice::<Json>(&raw)
+                .ok()
+                .and_then(|j| j.get("errors").cloned())
+                .and_then(|e| serde_json::from_value::<Vec<String>>(e).ok())
+                .unwrap_or_default();
+            return Err(VaultError::status(method, path, status, &errors));
+        }
         let body = if raw.is_empty() {
             Json::Null
         } else {
@@ -251,46 +319,34 @@ impl Vault {
 
     fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
+            .conn
             .retry
             .base_delay
             .saturating_mul(1 << attempt.min(16))
-            .min(self.retry.max_delay);
+            .min(self.conn.retry.max_delay);
         // Full jitter: concurrent retries after a failover must not stampede.
         let millis = exp.as_millis().max(1) as u64;
         Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
     }
 
-    fn classify(&self, method: Method, path: &str, err: ClientError) -> VaultError {
-        match err {
-            ClientError::ServerResponseError { code, content } => {
-                let errors = content
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str::<Json>(c).ok())
-                    .and_then(|j| j.get("errors").cloned())
-                    .and_then(|e| serde_json::from_value::<Vec<String>>(e).ok())
-                    .unwrap_or_default();
-                VaultError::status(method, path, code, &errors)
-            }
-            ClientError::RequestError { source, .. } => VaultError::Transport {
-                method: method.as_str(),
-                path: path.to_owned(),
+    fn transport_error(&self, method: Method, path: &str, error: &reqwest::Error) -> VaultError {
+        let reason = crate::secret::scrub(&transport::root_cause(error));
+        if transport::is_tls_error(&reason) {
+            return VaultError::Tls {
                 addr: self.addr.clone(),
-                reason: crate::secret::scrub(&root_cause(source.as_ref())),
-            },
-            other => VaultError::Response {
-                method: method.as_str(),
-                path: path.to_owned(),
-                reason: crate::secret::scrub(&other.to_string()),
-            },
+                reason,
+            };
+        }
+        let reason = if error.is_timeout() {
+            format!("no answer within {}s", self.conn.request_timeout.as_secs())
+        } else {
+            reason
+        };
+        VaultError::Transport {
+            method: method.as_str(),
+            path: path.to_owned(),
+            addr: self.addr.clone(),
+            reason,
         }
     }
-}
-
-/// The innermost error message ("Connection refused (os error 111)").
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = err;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
 }

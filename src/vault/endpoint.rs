@@ -1,12 +1,4 @@
-//! One small endpoint type for any Vault path, executed through vaultrs'
-//! client so it shares its connection pool, token and namespace headers.
-//! Used where vaultrs has no typed endpoint (mount tune, sys/health on
-//! OpenBao, Redis connections) and for the generic read → compare → write
-//! that every resource needs.
-
-use rustify::enums::{RequestMethod, RequestType, ResponseType};
-use rustify::errors::ClientError;
-use rustify::Endpoint;
+//! The HTTP methods Vault's API uses, LIST included.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -25,39 +17,14 @@ impl Method {
             Method::Delete => "DELETE",
         }
     }
-}
 
-pub struct RawEndpoint {
-    pub method: Method,
-    pub path: String,
-    pub query: Option<String>,
-    /// Serialized JSON body; never logged (it may hold secrets).
-    pub body: Option<Vec<u8>>,
-}
-
-impl Endpoint for RawEndpoint {
-    type Response = serde_json::Value;
-    const REQUEST_BODY_TYPE: RequestType = RequestType::JSON;
-    const RESPONSE_BODY_TYPE: ResponseType = ResponseType::JSON;
-
-    fn path(&self) -> String {
-        self.path.clone()
-    }
-
-    fn method(&self) -> RequestMethod {
-        match self.method {
-            Method::Get => RequestMethod::GET,
-            Method::List => RequestMethod::LIST,
-            Method::Post => RequestMethod::POST,
-            Method::Delete => RequestMethod::DELETE,
+    pub fn http(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            // Vault's own verb; `from_bytes` cannot fail for plain letters.
+            Method::List => reqwest::Method::from_bytes(b"LIST").unwrap_or(reqwest::Method::GET),
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
         }
-    }
-
-    fn query(&self) -> Result<Option<String>, ClientError> {
-        Ok(self.query.clone())
-    }
-
-    fn body(&self) -> Result<Option<Vec<u8>>, ClientError> {
-        Ok(self.body.clone())
     }
 }

@@ -24,6 +24,21 @@ pub enum VaultError {
         path: String,
         reason: String,
     },
+    #[error("{method} {path}: Vault answered {code} redirecting to {location}, which is not followed: point VAULT_ADDR at the active node (or a load balancer in front of it), or pass --follow-redirects for standbys without request forwarding")]
+    Redirect {
+        method: &'static str,
+        path: String,
+        code: u16,
+        location: String,
+    },
+    #[error("TLS with Vault at {addr} failed: {reason}; set VAULT_CACERT to the CA that signed the server's certificate, or VAULT_TLS_SERVER_NAME to the name it carries")]
+    Tls { addr: String, reason: String },
+    #[error("Vault at {addr} was unreachable or unavailable for {waited_s}s, the --wait-timeout budget (last error: {reason}); check that it is running and reachable, then rerun")]
+    Unavailable {
+        addr: String,
+        waited_s: u64,
+        reason: String,
+    },
     #[error("cannot set up the Vault client: {0}")]
     Client(String),
     #[error("Vault at {addr} was not ready within {waited_s}s: {reason}; check that it is running, initialized and unsealed, or raise --wait-timeout")]
@@ -49,6 +64,40 @@ impl VaultError {
             code,
             message,
         }
+    }
+
+    /// The server itself is unreachable, overloaded, failing over or briefly
+    /// without a leader: retried within the run's one outage budget.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            VaultError::Transport { .. } => true,
+            VaultError::Status { code, message, .. } => {
+                matches!(code, 412 | 429 | 502 | 503 | 504)
+                    || (*code == 500
+                        && ["node not active", "no active", "sealed", "leadership"]
+                            .iter()
+                            .any(|m| message.contains(m)))
+            }
+            _ => false,
+        }
+    }
+
+    /// Any other server error: one endpoint failing (a database plugin that
+    /// cannot connect), worth a few more attempts but no outage.
+    pub fn is_retryable(&self) -> bool {
+        self.is_outage()
+            || matches!(
+                self,
+                VaultError::Status {
+                    code: 500..=599,
+                    ..
+                }
+            )
+    }
+
+    /// A problem of the settings, not of the moment: a retry cannot fix it.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, VaultError::Tls { .. } | VaultError::Client(_))
     }
 
     /// The HTTP status Vault answered with, if it answered.

@@ -16,8 +16,19 @@ pub async fn wait_ready(vault: &Vault, timeout: Duration) -> Result<(), VaultErr
     let mut delay = Duration::from_millis(100);
     let mut last_reason = String::new();
     loop {
+        // A server that accepts and never answers must not stretch the wait
+        // past its budget: each probe gets at most what is left of it.
+        let left = timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(200));
         let reason = match vault
-            .send_once(Method::Get, "sys/health", Some(HEALTH_QUERY), None)
+            .send_once(
+                Method::Get,
+                "sys/health",
+                Some(HEALTH_QUERY),
+                None,
+                Some(left),
+            )
             .await
         {
             Ok(answer) => not_ready_reason(&answer.body),
@@ -55,7 +66,7 @@ pub struct Health {
 /// One unretried health read.
 pub async fn status(vault: &Vault) -> Result<Health, VaultError> {
     let answer = vault
-        .send_once(Method::Get, "sys/health", Some(HEALTH_QUERY), None)
+        .send_once(Method::Get, "sys/health", Some(HEALTH_QUERY), None, None)
         .await?;
     let flag = |name: &str| answer.body.get(name).and_then(serde_json::Value::as_bool);
     Ok(Health {

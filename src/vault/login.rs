@@ -35,6 +35,8 @@ pub enum Credential {
     Missing(&'static str),
 }
 
+/// Why the login failed. `Vault` alone is of the moment (unreachable,
+/// 5xx); every other variant is a settings problem a retry cannot fix.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("cannot read {what} from {path}: {reason}")]
@@ -43,22 +45,45 @@ pub enum LoginError {
         path: String,
         reason: String,
     },
+    #[error("{what} in {path} is empty; point the setting at the file that holds it")]
+    Empty { what: &'static str, path: String },
     #[error("approle login needs {0}: set VAULT_CONVERGE_{0} or VAULT_CONVERGE_{0}_FILE")]
     Missing(&'static str),
+    /// Vault answered, and said no: wrong credentials, role or mount.
+    #[error("Vault refused the login: {0}; check VAULT_CONVERGE_AUTH_MOUNT, the role and the credentials")]
+    Rejected(VaultError),
     #[error("login failed: {0}")]
-    Vault(#[from] VaultError),
-    #[error("login at {0} answered without a client token")]
+    Vault(VaultError),
+    #[error("login at {0} answered without a client token; is an MFA requirement attached to it?")]
     NoToken(String),
 }
 
+impl From<VaultError> for LoginError {
+    /// 400: bad credentials or role; 403: Vault's answer for both a wrong
+    /// secret and a mount that does not exist; 404/405: no such login path.
+    fn from(error: VaultError) -> Self {
+        match error.code() {
+            Some(400 | 403 | 404 | 405) => LoginError::Rejected(error),
+            _ => LoginError::Vault(error),
+        }
+    }
+}
+
 fn read_file(what: &'static str, path: &Path) -> Result<Secret, LoginError> {
-    std::fs::read_to_string(path)
-        .map(|text| Secret::new(text.trim()))
-        .map_err(|e| LoginError::Read {
+    let shown = || path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoginError::Read {
+        what,
+        path: shown(),
+        reason: e.to_string(),
+    })?;
+    // An empty secret would reach Vault and come back as a vaguer error.
+    match text.trim() {
+        "" => Err(LoginError::Empty {
             what,
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
+            path: shown(),
+        }),
+        value => Ok(Secret::new(value)),
+    }
 }
 
 impl Credential {
@@ -110,5 +135,41 @@ impl Login {
             .ok_or(LoginError::NoToken(path.clone()))?;
         tracing::info!(path = %path, "logged in");
         Ok(Some(Secret::new(token)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_logins_are_told_apart_from_unavailable_servers() {
+        let answer = |code| {
+            LoginError::from(VaultError::status(
+                Method::Post,
+                "auth/approle/login",
+                code,
+                &[],
+            ))
+        };
+        for code in [400, 403, 404, 405] {
+            assert!(matches!(answer(code), LoginError::Rejected(_)), "{code}");
+        }
+        for code in [429, 500, 503] {
+            assert!(matches!(answer(code), LoginError::Vault(_)), "{code}");
+        }
+    }
+
+    #[test]
+    fn an_empty_credential_file_is_an_error_before_any_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret-id");
+        std::fs::write(&path, " \n").unwrap();
+        let err = Credential::File(path).value("SECRET_ID").unwrap_err();
+        assert!(matches!(err, LoginError::Empty { .. }), "{err}");
+        let err = Credential::File(dir.path().join("nope"))
+            .value("SECRET_ID")
+            .unwrap_err();
+        assert!(matches!(err, LoginError::Read { .. }), "{err}");
     }
 }

@@ -156,7 +156,8 @@ policies:
     let out = crate::support::cli::run(&["validate", "-f", plan.to_str().unwrap()], &[]);
     out.assert_success();
     assert!(
-        out.stderr.contains("`Administrator` is stored as `administrator`"),
+        out.stderr
+            .contains("`Administrator` is stored as `administrator`"),
         "{}",
         out.stderr
     );

@@ -9,6 +9,7 @@ mod common;
 mod data_path;
 mod database;
 mod engine;
+mod ha;
 mod hook;
 mod plan_files;
 mod unknown_fields;

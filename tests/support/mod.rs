@@ -9,11 +9,14 @@
 //! something goes wrong, so a failing test explains itself.
 #![allow(dead_code)]
 
+pub mod active_proxy;
 pub mod bao;
 pub mod cli;
 pub mod flaky_proxy;
 pub mod ports;
 pub mod postgres;
+pub mod raft;
+pub mod redirector;
 pub mod redis;
 
 // Written separately (fake Kubernetes API server); kept last on purpose.
