@@ -37,6 +37,7 @@ pub async fn run_checks(
                     location,
                     passed: false,
                     skipped: true,
+                    could_not_run: false,
                     message: Some(format!("not run: it uses {cause}, which failed")),
                 };
             }
@@ -46,13 +47,18 @@ pub async fn run_checks(
                 Check::Login(c) => login(ctx, c).await,
                 Check::Capabilities(c) => capabilities(ctx, c).await,
             };
+            let (message, could_not_run) = match outcome {
+                Ok(()) => (None, false),
+                Err(e) => (Some(scrub(&e.message)), e.could_not_run),
+            };
             CheckReport {
                 check: name.to_owned(),
                 target,
                 location,
-                passed: outcome.is_ok(),
+                passed: message.is_none(),
                 skipped: false,
-                message: outcome.err().map(|m| scrub(&m)),
+                could_not_run,
+                message,
             }
         })
         .buffered(concurrency.max(1))
@@ -102,6 +108,48 @@ fn describe(check: &Check) -> (&'static str, String) {
     }
 }
 
+/// Why a check did not pass: it ran and the answer was wrong (exit 3), or
+/// it could not run because Vault was unreachable, unavailable or refused
+/// the job's token (exit 1: a retry can help).
+struct CheckError {
+    message: String,
+    could_not_run: bool,
+}
+
+impl From<String> for CheckError {
+    fn from(message: String) -> Self {
+        CheckError {
+            message,
+            could_not_run: false,
+        }
+    }
+}
+
+impl From<&str> for CheckError {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+/// A failed request of a check: an outage, or a 403 for the job's own
+/// token (`forbidden_is_infrastructure`), means the check could not run.
+fn request_failed(
+    e: &VaultError,
+    forbidden_is_infrastructure: bool,
+    message: String,
+) -> CheckError {
+    let could_not_run = e.is_outage()
+        || matches!(
+            e,
+            VaultError::Unavailable { .. } | VaultError::Tls { .. } | VaultError::Redirect { .. }
+        )
+        || (forbidden_is_infrastructure && e.code() == Some(403));
+    CheckError {
+        message,
+        could_not_run,
+    }
+}
+
 fn vault_reason(e: &VaultError) -> String {
     match e {
         VaultError::Status { code, message, .. } => format!("Vault answered {code}: {message}"),
@@ -109,11 +157,14 @@ fn vault_reason(e: &VaultError) -> String {
     }
 }
 
-async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
-    let table = ctx
-        .fresh_mount_table()
-        .await
-        .map_err(|e| format!("cannot read sys/mounts: {}", vault_reason(&e)))?;
+async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), CheckError> {
+    let table = ctx.fresh_mount_table().await.map_err(|e| {
+        request_failed(
+            &e,
+            true,
+            format!("cannot read sys/mounts: {}", vault_reason(&e)),
+        )
+    })?;
     let v2 = table_entry(&table, &c.mount)
         .and_then(kv_version)
         .as_deref()
@@ -127,7 +178,13 @@ async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
         .vault
         .read(&path)
         .await
-        .map_err(|e| format!("cannot read {path}: {}", vault_reason(&e)))?
+        .map_err(|e| {
+            request_failed(
+                &e,
+                true,
+                format!("cannot read {path}: {}", vault_reason(&e)),
+            )
+        })?
         .and_then(|body| body.pointer(pointer).cloned())
         .ok_or_else(|| format!("{path} does not exist (or its latest version is deleted)"))?;
     let missing: Vec<&str> = c
@@ -146,22 +203,23 @@ async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), String> {
         Err(format!(
             "{path} lacks required keys {} (missing or empty); add them to the fixture",
             missing.join(", ")
-        ))
+        )
+        .into())
     }
 }
 
-async fn database_creds(ctx: &Context, c: &DatabaseCredsCheck) -> Result<(), String> {
+async fn database_creds(ctx: &Context, c: &DatabaseCredsCheck) -> Result<(), CheckError> {
     let path = format!("{}/creds/{}", c.mount, c.role);
     let body = match ctx.vault.read(&path).await {
         Ok(body) => body.ok_or_else(|| format!("{path}: role not found"))?,
         Err(e) => {
             let connection = connection_of(ctx, c).await;
-            return Err(format!(
+            return Err(request_failed(&e, true, format!(
                 "Vault cannot issue credentials from {connection}, so it cannot log in to the database with \
                  the password it holds ({}); if the password changed at its source, set `sync: always` on \
                  that connection",
                 vault_reason(&e)
-            ));
+            )));
         }
     };
     if let Some(data) = body.get("data") {
@@ -177,10 +235,11 @@ async fn database_creds(ctx: &Context, c: &DatabaseCredsCheck) -> Result<(), Str
             .write("sys/leases/revoke", &json!({ "lease_id": lease_id }))
             .await
             .map_err(|e| {
-                format!(
+                let message = format!(
                     "creds were issued but revoking lease failed: {}",
                     vault_reason(&e)
-                )
+                );
+                request_failed(&e, true, message)
             })?;
     }
     Ok(())
@@ -226,7 +285,7 @@ async fn value(ctx: &Context, field: &str, value: &Option<Json>) -> Result<Strin
     Ok(resolved)
 }
 
-async fn login(ctx: &Context, c: &LoginCheck) -> Result<(), String> {
+async fn login(ctx: &Context, c: &LoginCheck) -> Result<(), CheckError> {
     let (path, body) = if c.jwt.is_some() {
         let role = c
             .role
@@ -257,12 +316,19 @@ async fn login(ctx: &Context, c: &LoginCheck) -> Result<(), String> {
         .vault
         .request(Method::Post, &path, Some(&body))
         .await
-        .map_err(|e| format!("login at {path} failed: {}", vault_reason(&e)))?;
+        // A refused login is the answer the check asks for, not an outage.
+        .map_err(|e| {
+            request_failed(
+                &e,
+                false,
+                format!("login at {path} failed: {}", vault_reason(&e)),
+            )
+        })?;
     revoke_login(ctx, &answer.body).await
 }
 
 /// The check's own token must not outlive it.
-async fn revoke_login(ctx: &Context, body: &Json) -> Result<(), String> {
+async fn revoke_login(ctx: &Context, body: &Json) -> Result<(), CheckError> {
     if let Some(token) = body.pointer("/auth/client_token").and_then(Json::as_str) {
         secret::register(token);
     }
@@ -276,16 +342,17 @@ async fn revoke_login(ctx: &Context, body: &Json) -> Result<(), String> {
             .await
             .map(|_| ())
             .map_err(|e| {
-                format!(
+                let message = format!(
                     "login worked but revoking its token failed: {}",
                     vault_reason(&e)
-                )
+                );
+                request_failed(&e, true, message)
             }),
         None => Err("login answered without a token".into()),
     }
 }
 
-async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), String> {
+async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), CheckError> {
     let created = ctx
         .vault
         .write(
@@ -300,11 +367,12 @@ async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), String
         )
         .await
         .map_err(|e| {
-            format!(
+            let message = format!(
                 "cannot create a token with policy {}: {}",
                 c.policy,
                 vault_reason(&e)
-            )
+            );
+            request_failed(&e, true, message)
         })?;
     let token = created
         .pointer("/auth/client_token")
@@ -320,7 +388,13 @@ async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), String
         )
         .await;
     let revoked = revoke_login(ctx, &created).await;
-    let answer = answer.map_err(|e| format!("sys/capabilities failed: {}", vault_reason(&e)))?;
+    let answer = answer.map_err(|e| {
+        request_failed(
+            &e,
+            true,
+            format!("sys/capabilities failed: {}", vault_reason(&e)),
+        )
+    })?;
     revoked?;
     let caps: Vec<String> = answer
         .pointer("/data/capabilities")
@@ -346,6 +420,7 @@ async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), String
             caps.join(", "),
             c.path,
             missing.join(", ")
-        ))
+        )
+        .into())
     }
 }

@@ -50,8 +50,11 @@ pub enum Status {
     /// At least one object could not be read or written; the class of the
     /// most serious failure (refused > invalid > runtime) picks the exit code.
     ObjectsFailed(FailureClass),
-    /// Everything was written, but a verify check failed.
+    /// Everything was written, but a verify check ran and its answer was wrong.
     VerifyFailed,
+    /// A verify check could not run (Vault unreachable, unavailable, or the
+    /// job's token refused): a retry can help.
+    VerifyNotRun,
 }
 
 pub struct Outcome {
@@ -214,8 +217,12 @@ async fn converge_and_verify(
         report.verify = verify::run_checks(ctx, loaded, concurrency, &failed).await;
         report.timings.verify_ms = verify_started.elapsed().as_millis() as u64;
         report.summarize();
-        if report.summary.verify_failed > 0 && status == Status::Clean {
-            status = Status::VerifyFailed;
+        if status == Status::Clean {
+            if report.verify.iter().any(|c| c.could_not_run) {
+                status = Status::VerifyNotRun;
+            } else if report.summary.verify_failed > 0 {
+                status = Status::VerifyFailed;
+            }
         }
     }
     report.verify_requests = ctx.vault.counts().since(report.requests);

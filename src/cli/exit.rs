@@ -78,6 +78,26 @@ pub fn outcome_code(outcome: &Outcome, detailed: bool, settings: &Settings) -> E
                 ),
             )
         }
+        Status::VerifyNotRun => {
+            let first = report
+                .verify
+                .iter()
+                .find(|c| c.could_not_run)
+                .map(|c| {
+                    format!(
+                        "{} {}: {}",
+                        c.check,
+                        c.target,
+                        c.message.clone().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            fail(
+                Some(settings),
+                EXIT_RUNTIME,
+                &format!("verification could not run: {first}; rerun once Vault answers and the job's token may run the check"),
+            )
+        }
         Status::VerifyFailed => {
             let first = report
                 .verify

@@ -60,6 +60,10 @@ pub struct CheckReport {
     /// Not run: it uses an object that failed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skipped: bool,
+    /// It could not run: Vault unreachable or unavailable, or the job's
+    /// token refused (a retry can help), as opposed to a wrong answer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub could_not_run: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }

@@ -104,3 +104,48 @@ pub fn token_with_policy(bao: &Bao, name: &str, hcl: &str) -> String {
     );
     created["auth"]["client_token"].as_str().unwrap().to_owned()
 }
+
+/// The benchmark's W(n) shape: a KV v2 mount, Kubernetes auth with its
+/// config, and per service a policy, a role and a KV fixture (3n + 3 writes).
+pub fn workload(n: usize) -> String {
+    let mut plan = String::from(
+        "version: 1\nmounts:\n  app: {type: kv, options: {version: \"2\"}}\nauth:\n  kubernetes:\n    type: kubernetes\n    config:\n      kubernetes_host: https://127.0.0.1:6443\n      disable_local_ca_jwt: true\n      kubernetes_ca_cert: |\n",
+    );
+    plan.push_str(&ca_block(8));
+    plan.push_str("    roles:\n");
+    for i in 0..n {
+        plan.push_str(&format!(
+            "      svc-{i}: {{bound_service_account_names: [svc-{i}], bound_service_account_namespaces: [prod], token_policies: [svc-{i}], token_ttl: 1h}}\n"
+        ));
+    }
+    plan.push_str("policies:\n");
+    for i in 0..n {
+        plan.push_str(&format!(
+            "  svc-{i}: 'path \"app/data/svc-{i}/*\" {{ capabilities = [\"read\"] }}'\n"
+        ));
+    }
+    plan.push_str("kv:\n  app:\n");
+    for i in 0..n {
+        plan.push_str(&format!(
+            "    svc-{i}/config: {{mode: overwrite, data: {{username: svc-{i}, api_key: key-{i}, endpoint: https://svc-{i}.internal}}}}\n"
+        ));
+    }
+    plan
+}
+
+/// Runs the binary with `args` against `addr` in a thread; join it for the output.
+pub fn run_in_background(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::thread::JoinHandle<CliOutput> {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        cli::run(&args, &env)
+    })
+}

@@ -9,6 +9,8 @@ mod common;
 mod data_path;
 mod database;
 mod engine;
+mod exit_codes;
+mod fail_right;
 mod ha;
 mod hook;
 mod plan_files;

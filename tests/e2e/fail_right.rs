@@ -1,0 +1,134 @@
+//! Failing right: bounded failure time with one message, concurrent runs,
+//! and a token that never follows a redirect to another host.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::support::bao::Bao;
+use crate::support::cli;
+
+/// Error lines and retry lines a failed run printed.
+fn count(text: &str, needle: &str) -> usize {
+    text.lines().filter(|l| l.contains(needle)).count()
+}
+
+#[test]
+fn a_server_killed_mid_run_fails_within_the_wait_budget_with_one_message() {
+    let mut bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", &workload(2000));
+    let addr = bao.addr.clone();
+    let token = bao.root_token.clone();
+    let runner = run_in_background(
+        &[
+            "apply",
+            "-f",
+            plan.to_str().unwrap(),
+            "--wait-timeout",
+            "4s",
+        ],
+        &[
+            ("VAULT_ADDR", &addr),
+            ("VAULT_TOKEN", &token),
+            ("VAULT_CONVERGE_REQUEST_TIMEOUT", "2s"),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    );
+    let started_writing =
+        crate::support::wait_for(Duration::from_secs(30), Duration::from_millis(20), || {
+            let (code, body) = bao.api("LIST", "sys/policies/acl", None);
+            (code == 200
+                && body["data"]["keys"]
+                    .as_array()
+                    .is_some_and(|k| k.len() > 50))
+            .then_some(())
+        });
+    assert!(started_writing.is_some(), "the apply never started writing");
+    let killed = Instant::now();
+    bao.stop();
+    let out = runner.join().unwrap();
+    let took = killed.elapsed();
+    out.assert_code(1);
+    assert!(
+        took < Duration::from_secs(4 + 2 + 3),
+        "gave up {took:?} after the kill; the budget is 4s plus one 2s request"
+    );
+    assert_eq!(count(&out.stderr, "error:"), 1, "{}", out.stderr);
+    assert!(
+        count(&out.stderr, "Vault unavailable; retrying") <= 10,
+        "one line per backoff wave, not per object: {}",
+        out.stderr
+    );
+    assert_eq!(count(&out.stderr, "object failed"), 0, "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap_or("");
+    assert!(
+        last.contains(&addr) && last.contains("--wait-timeout"),
+        "{last}"
+    );
+}
+
+/// Accepts connections and never answers, like a hung process.
+fn hanging_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            held.push(stream);
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_server_that_never_answers_fails_within_the_wait_budget() {
+    let addr = hanging_server();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
+    );
+    let started = Instant::now();
+    let out = cli::run(
+        &["plan", "-f", plan.to_str().unwrap(), "--wait-timeout", "3s"],
+        &[
+            ("VAULT_ADDR", &addr),
+            ("VAULT_TOKEN", "any"),
+            ("VAULT_CONVERGE_REQUEST_TIMEOUT", "30s"),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    );
+    out.assert_code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(3 + 3),
+        "took {:?} for a 3s budget",
+        started.elapsed()
+    );
+    assert!(out.stderr.contains("not ready within 3s"), "{}", out.stderr);
+}
+
+#[test]
+fn four_concurrent_applies_all_converge() {
+    let bao = Bao::start_dev();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", &workload(500));
+    let p = plan.to_str().unwrap();
+    let env = [
+        ("VAULT_ADDR", bao.addr.as_str()),
+        ("VAULT_TOKEN", bao.root_token.as_str()),
+        ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+    ];
+    let runners: Vec<_> = (0..4)
+        .map(|_| run_in_background(&["apply", "-f", p], &env))
+        .collect();
+    for runner in runners {
+        runner.join().unwrap().assert_success();
+    }
+    vc(&bao, &["plan", "-f", p, "--detailed-exitcode"], &[]).assert_code(0);
+    assert_eq!(kv_data(&bao, "app", "svc-499/config")["api_key"], "key-499");
+}
