@@ -74,7 +74,9 @@ impl VaultError {
             // A standby points at the leader; right after a failover that is
             // the dead one, until a new leader takes over (seconds). When it
             // persists, the final error names the target and what to do.
-            VaultError::Redirect { code: 307 | 308, .. } => true,
+            VaultError::Redirect {
+                code: 307 | 308, ..
+            } => true,
             VaultError::Status { code, message, .. } => {
                 matches!(code, 412 | 429 | 502 | 503 | 504)
                     || (*code == 500

@@ -20,6 +20,8 @@ mod failure;
 /// A port nothing listens on: reaching it would fail, so an answer that
 /// comes back at once was decided before any request.
 const NOWHERE: &str = "http://127.0.0.1:9";
+/// With NOWHERE: should a check regress, fail in a second, not a minute.
+const SHORT_WAIT: (&str, &str) = ("VAULT_CONVERGE_WAIT_TIMEOUT", "1s");
 
 /// Runs the binary with a fresh termination-message file; returns the run
 /// and what the file holds afterwards ("" when it was not written).
@@ -134,7 +136,8 @@ fn missing_or_refused_approle_credentials_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_in(dir.path(), "version: 1\n");
     let approle = ("VAULT_CONVERGE_AUTH_METHOD", "approle");
-    let (out, told) = run_told(&["plan", "-f", &plan], &[("VAULT_ADDR", NOWHERE), approle]);
+    let env = [("VAULT_ADDR", NOWHERE), approle, SHORT_WAIT];
+    let (out, told) = run_told(&["plan", "-f", &plan], &env);
     assert_told(
         &out,
         &told,
@@ -252,7 +255,7 @@ fn file_sources_must_be_files_within_the_size_limit() {
         let plan = plan_in(dir.path(), &format!("{head}{body}"));
         // validate too: the files exist, so they must be usable.
         for command in ["validate", "apply"] {
-            let env = [("VAULT_ADDR", NOWHERE), ("VAULT_TOKEN", "root")];
+            let env = [("VAULT_ADDR", NOWHERE), ("VAULT_TOKEN", "root"), SHORT_WAIT];
             let (out, told) = run_told(&[command, "-f", &plan], &env);
             assert_told(&out, &told, 2, parts);
         }

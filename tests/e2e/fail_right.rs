@@ -132,3 +132,50 @@ fn four_concurrent_applies_all_converge() {
     vc(&bao, &["plan", "-f", p, "--detailed-exitcode"], &[]).assert_code(0);
     assert_eq!(kv_data(&bao, "app", "svc-499/config")["api_key"], "key-499");
 }
+
+/// A redirect to another host is never followed by default: the token and
+/// the request body never reach it, and the run says where it was sent.
+#[test]
+fn redirects_to_another_host_never_carry_the_token() {
+    use crate::support::redirector::{Capture, Redirector};
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
+    );
+    let token = format!("s.{}", crate::support::random_hex(12));
+    for status in [302, 307] {
+        let capture = Capture::start();
+        let redirector = Redirector::start(status, capture.addr.clone());
+        let out = cli::run(
+            &[
+                "apply",
+                "-f",
+                plan.to_str().unwrap(),
+                "--wait-timeout",
+                "2s",
+            ],
+            &[
+                ("VAULT_ADDR", &redirector.addr),
+                ("VAULT_TOKEN", &token),
+                ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+            ],
+        );
+        out.assert_code(1);
+        assert!(
+            out.stderr.contains(&capture.addr) && out.stderr.contains("--follow-redirects"),
+            "{status}: {}",
+            out.stderr
+        );
+        let seen = capture.requests();
+        assert!(
+            seen.is_empty(),
+            "{status}: followed to another host: {seen:?}"
+        );
+        assert!(
+            !redirector.requests().is_empty(),
+            "the redirector was asked"
+        );
+    }
+}
