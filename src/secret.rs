@@ -6,6 +6,7 @@
 //! pass their text through, so a secret echoed back by Vault in an error
 //! message is still masked.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::RwLock;
 
@@ -19,13 +20,19 @@ const MIN_SCRUB_LEN: usize = 4;
 /// automaton that finds them all in a single pass over a text.
 struct Known {
     secrets: Vec<String>,
+    /// The same values, to register each once in logarithmic time.
+    seen: BTreeSet<String>,
     matcher: Option<aho_corasick::AhoCorasick>,
 }
 
 static KNOWN_SECRETS: RwLock<Known> = RwLock::new(Known {
     secrets: Vec::new(),
+    seen: BTreeSet::new(),
     matcher: None,
 });
+
+/// Runs at least this long that Vault echoes from a secret are masked too.
+const FRAGMENT_LEN: usize = 8;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -69,10 +76,54 @@ pub fn register(value: &str) {
         return;
     }
     let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !known.secrets.iter().any(|k| k == value) {
+    if known.seen.insert(value.to_owned()) {
         known.secrets.push(value.to_owned());
         known.matcher = None;
     }
+}
+
+/// `scrub`, and also every run of 8 or more characters that is part of a
+/// known secret: Vault echoes pieces of what it was sent in its errors (a
+/// policy line with a bad capability, a truncated value).
+pub fn scrub_fragments(text: &str) -> String {
+    let text = scrub(text);
+    let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let secrets: Vec<&str> = known
+        .secrets
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.len() >= FRAGMENT_LEN)
+        .collect();
+    if secrets.is_empty() || text.len() < FRAGMENT_LEN {
+        return text;
+    }
+    let in_a_secret = |piece: &str| secrets.iter().any(|s| s.contains(piece));
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let start_ok = text.is_char_boundary(i);
+        let end = i + FRAGMENT_LEN;
+        if start_ok && end <= text.len() && text.is_char_boundary(end) && in_a_secret(&text[i..end])
+        {
+            // Grow the run while it still is part of one secret.
+            let mut j = end;
+            while let Some(next) = (j + 1..=text.len()).find(|&k| text.is_char_boundary(k)) {
+                if !in_a_secret(&text[i..next]) {
+                    break;
+                }
+                j = next;
+            }
+            out.push_str(REDACTED);
+            i = j;
+            continue;
+        }
+        let next = (i + 1..=text.len())
+            .find(|&k| text.is_char_boundary(k))
+            .unwrap_or(text.len());
+        out.push_str(&text[i..next]);
+        i = next;
+    }
+    out
 }
 
 /// Registers every string inside a JSON value.
@@ -137,6 +188,16 @@ pub fn is_secret_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fragments_of_secrets_echoed_back_are_masked() {
+        register("path \"app/*\" { capabilities = [\"raed\"] } # frag-secret-0042");
+        let echoed = "invalid capability: raed\"] } # frag-secret-00 in policy; ok: é";
+        let scrubbed = scrub_fragments(echoed);
+        assert!(!scrubbed.contains("frag-secret"), "{scrubbed}");
+        assert!(scrubbed.ends_with(" in policy; ok: é"), "{scrubbed}");
+        assert_eq!(scrub_fragments("short"), "short");
+    }
 
     #[test]
     fn debug_never_shows_the_value() {

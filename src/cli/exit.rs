@@ -152,9 +152,8 @@ fn usage_sentence(error: &clap::Error) -> String {
         return "invalid command line: no command given; see `vault-converge --help` for the commands".into();
     }
     let text = error.render().to_string();
-    let mut lines = text.lines();
-    let problem: Vec<&str> = lines
-        .by_ref()
+    let problem: Vec<&str> = text
+        .lines()
         .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
         .flat_map(str::split_whitespace)
         .collect();

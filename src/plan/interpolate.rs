@@ -100,7 +100,7 @@ pub(crate) fn interpolate(
             // Most likely a typo that would otherwise reach Vault as literal text.
             return Err(PlanError::Field {
                 loc: loc.clone(),
-                path: format!("\"{}\"", text.escape_debug()),
+                path: quoted_excerpt(&rest[start..], text),
                 message: "`${` is not closed: write `${NAME}`, or `$${` for a literal `${`".into(),
             });
         };
@@ -140,6 +140,22 @@ pub(crate) fn interpolate(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// The whole string when short, else the unclosed reference on: a policy
+/// or script would not fit in one sentence.
+fn quoted_excerpt(from_reference: &str, text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        return format!("\"{}\"", text.escape_debug());
+    }
+    let shown: String = from_reference.chars().take(MAX / 2).collect();
+    let cut = if shown.len() < from_reference.len() {
+        "…"
+    } else {
+        ""
+    };
+    format!("\"…{}{cut}\"", shown.escape_debug())
 }
 
 /// `auth/PATH` → `PATH` without surrounding slashes; `None` when it is not an auth path.

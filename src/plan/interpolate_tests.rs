@@ -45,6 +45,11 @@ fn an_unclosed_reference_is_an_error_with_its_text() {
     let text = err.to_string();
     assert!(text.starts_with("f.yaml:3:7: \"abc ${NAME\": "), "{text}");
     assert!(text.contains("`$${`"), "{text}");
+    let long = format!("{}x: ${{NAME and more", "#\n".repeat(40));
+    let text = interpolate(&long, &loc(3), &vars, &mut missing)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains(": \"…${NAME and more\": "), "{text}");
 
     let mut root = crate::plan::node::parse(
         &Arc::from("p.yaml"),

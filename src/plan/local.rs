@@ -41,22 +41,21 @@ pub fn prepare(
     path: &mut Vec<String>,
     options: LoadOptions,
 ) -> Result<(), PlanError> {
-    let sources = options;
     if node.source_kind().is_some() {
-        return prepare_source(node, path, sources);
+        return prepare_source(node, path, options);
     }
     match &mut node.value {
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 path.push(i.to_string());
-                prepare(item, path, sources)?;
+                prepare(item, path, options)?;
                 path.pop();
             }
         }
         Value::Map(entries) => {
             for (key, value) in entries.iter_mut() {
                 path.push(key.name.clone());
-                prepare(value, path, sources)?;
+                prepare(value, path, options)?;
                 path.pop();
             }
         }

@@ -56,7 +56,7 @@ impl VaultError {
         } else {
             // Vault nests multi-line "1 error occurred:\n\t* ..." texts: one line reads better.
             let joined = errors.join("; ");
-            crate::secret::scrub(&joined.split_whitespace().collect::<Vec<_>>().join(" "))
+            crate::secret::scrub_fragments(&joined.split_whitespace().collect::<Vec<_>>().join(" "))
         };
         VaultError::Status {
             method: method.as_str(),

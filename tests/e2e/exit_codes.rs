@@ -118,7 +118,7 @@ fn request_timeout_is_a_flag_and_a_variable_with_its_default_in_help() {
 
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_in(dir.path(), "version: 1\n");
-    let base = [("VAULT_ADDR", NOWHERE), ("VAULT_TOKEN", "root")];
+    let base = [("VAULT_ADDR", NOWHERE), ("VAULT_TOKEN", "root"), SHORT_WAIT];
     let (out, told) = run_told(&["plan", "-f", &plan, "--request-timeout", "soon"], &base);
     assert_told(
         &out,
@@ -126,7 +126,12 @@ fn request_timeout_is_a_flag_and_a_variable_with_its_default_in_help() {
         2,
         &["request_timeout: `soon` is not a duration"],
     );
-    let env = [base[0], base[1], ("VAULT_CONVERGE_REQUEST_TIMEOUT", "0s")];
+    let env = [
+        base[0],
+        base[1],
+        base[2],
+        ("VAULT_CONVERGE_REQUEST_TIMEOUT", "0s"),
+    ];
     let (out, told) = run_told(&["plan", "-f", &plan], &env);
     assert_told(&out, &told, 2, &["request_timeout must be more than 0s"]);
 }
