@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         concurrency: cli.concurrency,
         log_level: cli.log_level.clone(),
         output: cli.output.clone(),
+        follow_redirects: cli.follow_redirects.then_some(true),
     };
     let settings = match Settings::load(&overrides) {
         Ok(s) => s,
@@ -86,6 +87,8 @@ fn main() -> ExitCode {
                 outcome = app::run(command, &files, &settings) => Some(outcome),
                 signal = terminated() => {
                     tracing::warn!(signal, "stopping");
+                    // The run is dropped here; a token from its login must not outlive it.
+                    app::signals::revoke_login_token().await;
                     None
                 }
             }

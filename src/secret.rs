@@ -6,7 +6,7 @@
 //! pass their text through, so a secret echoed back by Vault in an error
 //! message is still masked.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::RwLock;
 
@@ -20,19 +20,24 @@ const MIN_SCRUB_LEN: usize = 4;
 /// automaton that finds them all in a single pass over a text.
 struct Known {
     secrets: Vec<String>,
-    /// The same values, to register each once in logarithmic time.
-    seen: BTreeSet<String>,
-    matcher: Option<aho_corasick::AhoCorasick>,
+    /// Hash → indexes into `secrets`, to register each value once in
+    /// logarithmic time without keeping a second copy of it.
+    seen: BTreeMap<u64, Vec<usize>>,
+    /// Built on first use after a change; `Some(None)` when there is
+    /// nothing the automaton could hold.
+    matcher: Option<Option<aho_corasick::AhoCorasick>>,
 }
 
 static KNOWN_SECRETS: RwLock<Known> = RwLock::new(Known {
     secrets: Vec::new(),
-    seen: BTreeSet::new(),
+    seen: BTreeMap::new(),
     matcher: None,
 });
 
 /// Runs at least this long that Vault echoes from a secret are masked too.
 const FRAGMENT_LEN: usize = 8;
+/// Longer secrets are masked whole only.
+const FRAGMENT_MAX_SECRET_LEN: usize = 64 * 1024;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -75,11 +80,25 @@ pub fn register(value: &str) {
     if value.len() < MIN_SCRUB_LEN {
         return;
     }
+    let hash = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        value.hash(&mut hasher);
+        hasher.finish()
+    };
     let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if known.seen.insert(value.to_owned()) {
-        known.secrets.push(value.to_owned());
-        known.matcher = None;
+    let known = &mut *known;
+    let same = known.seen.get(&hash).into_iter().flatten();
+    if same.into_iter().any(|&i| known.secrets[i] == value) {
+        return;
     }
+    known
+        .seen
+        .entry(hash)
+        .or_default()
+        .push(known.secrets.len());
+    known.secrets.push(value.to_owned());
+    known.matcher = None;
 }
 
 /// `scrub`, and also every run of 8 or more characters that is part of a
@@ -88,11 +107,13 @@ pub fn register(value: &str) {
 pub fn scrub_fragments(text: &str) -> String {
     let text = scrub(text);
     let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    // Fragments of very long secrets (files) are not searched: each window
+    // would cost a scan of the whole secret.
     let secrets: Vec<&str> = known
         .secrets
         .iter()
         .map(String::as_str)
-        .filter(|s| s.len() >= FRAGMENT_LEN)
+        .filter(|s| (FRAGMENT_LEN..=FRAGMENT_MAX_SECRET_LEN).contains(&s.len()))
         .collect();
     if secrets.is_empty() || text.len() < FRAGMENT_LEN {
         return text;
@@ -141,26 +162,57 @@ pub fn scrub(text: &str) -> String {
     {
         let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
         match &known.matcher {
-            Some(matcher) => return replace_all(matcher, text),
+            Some(matcher) => return replace_all(matcher, &known.secrets, text),
             None if known.secrets.is_empty() => return text.to_owned(),
             None => {}
         }
     }
     let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
     if known.matcher.is_none() {
-        // Leftmost-longest, so a secret that contains another is masked whole.
+        // Leftmost-longest, so a secret that contains another is masked
+        // whole. A contiguous NFA: building a DFA costs time and memory
+        // quadratic in a long, repetitive secret.
+        let short = known
+            .secrets
+            .iter()
+            .filter(|s| s.len() <= AUTOMATON_MAX_LEN);
         let matcher = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&known.secrets)
-            .expect("secret patterns build");
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(short)
+            .ok();
         known.matcher = Some(matcher);
     }
-    replace_all(known.matcher.as_ref().expect("just built"), text)
+    let known = known;
+    match &known.matcher {
+        Some(matcher) => replace_all(matcher, &known.secrets, text),
+        None => text.to_owned(),
+    }
 }
 
-fn replace_all(matcher: &aho_corasick::AhoCorasick, text: &str) -> String {
-    let replacements = vec![REDACTED; matcher.patterns_len()];
-    matcher.replace_all(text, &replacements)
+/// Secrets longer than this (a certificate bundle, a file source) are found
+/// with a plain substring search instead of the automaton, which keeps the
+/// scrubber's memory near the size of the secrets themselves.
+const AUTOMATON_MAX_LEN: usize = 4096;
+
+fn replace_all(
+    matcher: &Option<aho_corasick::AhoCorasick>,
+    secrets: &[String],
+    text: &str,
+) -> String {
+    let mut out = match matcher {
+        Some(matcher) => {
+            let replacements = vec![REDACTED; matcher.patterns_len()];
+            matcher.replace_all(text, &replacements)
+        }
+        None => text.to_owned(),
+    };
+    for long in secrets.iter().filter(|s| s.len() > AUTOMATON_MAX_LEN) {
+        if out.len() >= long.len() && out.contains(long.as_str()) {
+            out = out.replace(long.as_str(), REDACTED);
+        }
+    }
+    out
 }
 
 /// Field names whose values are redacted wherever they appear, whatever their source:

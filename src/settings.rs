@@ -12,7 +12,16 @@ use crate::secret::Secret;
 use crate::sources::DEFAULT_MAX_FILE_BYTES;
 
 /// The standard client variables, read as VAULT_* and BAO_*.
-const STANDARD: [&str; 5] = ["addr", "token", "cacert", "namespace", "skip_verify"];
+const STANDARD: [&str; 8] = [
+    "addr",
+    "token",
+    "cacert",
+    "client_cert",
+    "client_key",
+    "tls_server_name",
+    "namespace",
+    "skip_verify",
+];
 
 /// Every field has a default (`Settings::default()`); figment fills them in first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,7 +39,18 @@ pub struct Settings {
     pub wait_timeout: String,
     pub request_timeout: String,
     pub concurrency: usize,
-    pub retries: u32,
+    /// Follow a 307/308 to another host (a standby without request
+    /// forwarding); never from https to http.
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub follow_redirects: bool,
+    /// mTLS: `VAULT_CLIENT_CERT` and `VAULT_CLIENT_KEY` (PEM files).
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+    /// The name the server's certificate carries, when it is not the host of the address.
+    #[serde(default)]
+    pub tls_server_name: Option<String>,
     pub log_level: String,
     pub output: String,
     pub termination_log: Option<PathBuf>,
@@ -62,7 +82,10 @@ impl Default for Settings {
             wait_timeout: "60s".into(),
             request_timeout: "30s".into(),
             concurrency: 32,
-            retries: 6,
+            follow_redirects: false,
+            client_cert: None,
+            client_key: None,
+            tls_server_name: None,
             log_level: "info".into(),
             output: "text".into(),
             termination_log: None,
@@ -94,6 +117,8 @@ pub struct Overrides {
     pub log_level: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_redirects: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,10 +138,25 @@ impl Settings {
             .extract()
             .map_err(|e| SettingsError::Invalid(e.to_string()))?;
         // An exported-but-empty variable means "not set".
-        for field in [&mut settings.cacert, &mut settings.namespace] {
+        for field in [
+            &mut settings.cacert,
+            &mut settings.namespace,
+            &mut settings.tls_server_name,
+        ] {
             if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
                 *field = None;
             }
+        }
+        for field in [&mut settings.client_cert, &mut settings.client_key] {
+            if field.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                *field = None;
+            }
+        }
+        if settings.client_cert.is_some() != settings.client_key.is_some() {
+            return Err(SettingsError::Invalid(
+                "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together: set both (PEM files) or neither"
+                    .into(),
+            ));
         }
         for field in [
             &mut settings.token,
@@ -204,10 +244,9 @@ fn validate_addr(addr: &str) -> Result<(), SettingsError> {
         Ok(_) => return Ok(()),
         Err(e) => format!("is not a URL ({e})"),
     };
-    let quoted = if addr.trim().is_empty() {
-        String::new()
-    } else {
-        format!(" `{addr}`")
+    let quoted = match trimmed {
+        "" => String::new(),
+        _ => format!(" `{addr}`"),
     };
     Err(SettingsError::Invalid(format!(
         "the Vault address{quoted} (VAULT_ADDR, BAO_ADDR, VAULT_CONVERGE_ADDR or --addr) {problem}: \
@@ -219,7 +258,7 @@ fn validate_addr(addr: &str) -> Result<(), SettingsError> {
 /// a manifest. Kubernetes service links (`VAULT_CONVERGE_SERVICE_HOST`,
 /// `VAULT_CONVERGE_PORT_...`) are not settings and are not reported.
 pub fn unknown_variables() -> Vec<String> {
-    let known = serde_json::to_value(Settings::default()).expect("settings serialize");
+    let known = serde_json::to_value(Settings::default()).unwrap_or_default();
     std::env::vars()
         .filter_map(|(name, _)| {
             let rest = name.strip_prefix("VAULT_CONVERGE_")?.to_ascii_lowercase();
@@ -246,79 +285,10 @@ fn flexible_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
 
 /// Accepts true/false, 1/0 and their string forms, as the Vault CLI does.
 fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flex {
-        Bool(bool),
-        Int(i64),
-        Str(String),
-    }
-    Ok(match Flex::deserialize(d)? {
-        Flex::Bool(b) => b,
-        Flex::Int(i) => i != 0,
-        Flex::Str(s) => matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "t"),
-    })
+    let text = flexible_string(d)?.to_ascii_lowercase();
+    Ok(matches!(text.as_str(), "true" | "yes" | "t") || text.parse::<i64>().is_ok_and(|i| i != 0))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vault_addresses_need_a_scheme_and_a_host() {
-        for good in [
-            "http://127.0.0.1:8200",
-            "https://vault.example",
-            "http://[::1]:8200/",
-        ] {
-            assert!(validate_addr(good).is_ok(), "{good}");
-        }
-        for (bad, problem) in [
-            ("127.0.0.1:8200", "has no scheme"),
-            ("vault:8200", "has no scheme"),
-            ("8200", "has no scheme"),
-            ("", "is empty"),
-            ("  ", "is empty"),
-            ("http://", "is not a URL"),
-            ("file:///etc/passwd", "has scheme `file`"),
-            ("garbage", "has no scheme"),
-        ] {
-            let err = validate_addr(bad).unwrap_err().to_string();
-            assert!(err.contains(problem), "{bad}: {err}");
-            assert!(err.contains("like http://127.0.0.1:8200"), "{err}");
-        }
-    }
-
-    #[test]
-    fn approle_needs_both_credentials_before_any_request() {
-        let approle = Settings {
-            auth_method: "approle".into(),
-            role_id: Some(Secret::new("settings-test-role-id")),
-            ..Settings::default()
-        };
-        let err = approle.validate().unwrap_err().to_string();
-        assert!(
-            err.contains("set VAULT_CONVERGE_SECRET_ID or VAULT_CONVERGE_SECRET_ID_FILE"),
-            "{err}"
-        );
-        let with_file = Settings {
-            secret_id_file: Some(PathBuf::from("/run/secrets/secret-id")),
-            ..approle
-        };
-        assert!(with_file.validate().is_ok());
-    }
-
-    #[test]
-    fn debug_and_serialized_settings_never_show_credentials() {
-        let settings = Settings {
-            token: Some(Secret::new("hvs.settings-test-token")),
-            secret_id: Some(Secret::new("settings-test-secret-id")),
-            ..Settings::default()
-        };
-        let debug = format!("{settings:?}");
-        let json = serde_json::to_string(&settings).unwrap();
-        for text in [debug, json] {
-            assert!(!text.contains("settings-test"), "{text}");
-        }
-    }
-}
+#[path = "settings_tests.rs"]
+mod tests;

@@ -65,8 +65,11 @@ pub fn connection(settings: &Settings) -> Result<Connection, RunError> {
             budget: settings.wait_timeout()?,
             ..RetryPolicy::default()
         },
-        client_cert: None,
-        tls_server_name: None,
-        follow_redirects: false,
+        client_cert: settings
+            .client_cert
+            .clone()
+            .zip(settings.client_key.clone()),
+        tls_server_name: settings.tls_server_name.clone(),
+        follow_redirects: settings.follow_redirects,
     })
 }

@@ -84,8 +84,11 @@ pub enum RunError {
 
 /// Loads and checks the plan; `env`/`file` sources must exist only when
 /// they are about to be used.
-pub fn load_plan(files: &[PathBuf], sources: LocalSources) -> Result<LoadedPlan, PlanError> {
-    let loaded = plan::load_with(files, sources)?;
+pub fn load_plan(
+    files: &[PathBuf],
+    options: impl Into<plan::LoadOptions>,
+) -> Result<LoadedPlan, PlanError> {
+    let loaded = plan::load_with(files, options)?;
     plan::validate::validate(&loaded)?;
     // A generated plan can repeat one mistake a thousand times: show the
     // first few and how many more there are.
@@ -114,7 +117,13 @@ pub async fn run(
     } else {
         LocalSources::MustExist
     };
-    let loaded = load_plan(files, sources)?;
+    let loaded = load_plan(
+        files,
+        plan::LoadOptions {
+            sources,
+            max_source_bytes: settings.max_source_bytes,
+        },
+    )?;
     let mut report = Report::new(command.name());
     let stages = engine::stages(&loaded);
     if command == Command::Validate {
@@ -152,7 +161,7 @@ pub async fn run(
     check_token_known(&vault).await?;
     let mut ctx = Context::new(
         vault,
-        Resolver::default(),
+        Resolver::with_max_file_bytes(settings.max_source_bytes),
         Registry::new(&loaded.plan.vault.registry),
     );
     ctx.planning = command == Command::Plan;

@@ -32,17 +32,22 @@ pub struct Cli {
     /// Vault address, with scheme and host.
     #[arg(long, global = true)]
     pub addr: Option<String>,
+    /// Follow a 307/308 redirect to another host (a standby without request
+    /// forwarding); never from https to http.
+    #[arg(long, global = true)]
+    pub follow_redirects: bool,
 }
 
 /// Each flag that is also a setting, and the variables it can come from
 /// (highest precedence first; the flag beats them all).
-const FLAG_VARIABLES: [(&str, &str); 6] = [
+const FLAG_VARIABLES: [(&str, &str); 7] = [
     ("output", "VAULT_CONVERGE_OUTPUT"),
     ("log_level", "VAULT_CONVERGE_LOG_LEVEL"),
     ("wait_timeout", "VAULT_CONVERGE_WAIT_TIMEOUT"),
     ("request_timeout", "VAULT_CONVERGE_REQUEST_TIMEOUT"),
     ("concurrency", "VAULT_CONVERGE_CONCURRENCY"),
     ("addr", "VAULT_CONVERGE_ADDR, BAO_ADDR, VAULT_ADDR"),
+    ("follow_redirects", "VAULT_CONVERGE_FOLLOW_REDIRECTS"),
 ];
 
 /// The command line, each setting flag's help ending with its default and

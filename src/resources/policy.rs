@@ -7,7 +7,6 @@ use serde_json::{json, Value as Json};
 use super::compare::{normalize_hcl, FieldChange};
 use super::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
 use crate::plan::model::PolicySource;
-use crate::sources::resolve::SourceError;
 
 pub const LIST_PATH: &str = "sys/policies/acl";
 pub const PASSWORD_LIST_PATH: &str = "sys/policies/password";
@@ -22,15 +21,11 @@ pub struct PolicyResource {
 }
 
 impl PolicyResource {
-    fn text(&self) -> Result<String, ObjectError> {
+    /// The HCL text; a file is read like any `file:` source (size limit, no directories).
+    fn text(&self, ctx: &Context) -> Result<String, ObjectError> {
         match &self.source {
             PolicySource::Inline(text) => Ok(text.clone()),
-            PolicySource::File { file } => std::fs::read_to_string(file).map_err(|e| {
-                ObjectError::Source(SourceError::File {
-                    path: file.clone(),
-                    reason: e.to_string(),
-                })
-            }),
+            PolicySource::File { file } => Ok(ctx.resolver.read_file(file)?),
         }
     }
 }
@@ -78,7 +73,7 @@ impl Resource for PolicyResource {
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
-            let text = ctx.replace_accessors(&self.text()?).await?;
+            let text = ctx.replace_accessors(&self.text(ctx)?).await?;
             let path = format!("{}/{}", self.collection, self.name);
             let current = match ctx.listed(self.collection, &self.name).await? {
                 Some(false) => None,

@@ -50,7 +50,7 @@ pub enum LoginError {
     #[error("approle login needs {0}: set VAULT_CONVERGE_{0} or VAULT_CONVERGE_{0}_FILE")]
     Missing(&'static str),
     /// Vault answered, and said no: wrong credentials, role or mount.
-    #[error("Vault refused the login: {0}; check VAULT_CONVERGE_AUTH_MOUNT, the role and the credentials")]
+    #[error("login failed, refused by Vault: {0}; check VAULT_CONVERGE_AUTH_MOUNT, the role and the credentials")]
     Rejected(VaultError),
     #[error("login failed: {0}")]
     Vault(VaultError),

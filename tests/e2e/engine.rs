@@ -527,28 +527,7 @@ fn every_example_plan_applies_and_reruns_clean() {
 #[test]
 fn request_counts_of_cold_run_and_rerun() {
     const N: u64 = 25;
-    let mut plan = String::from(
-        "version: 1\nmounts:\n  app: {type: kv, options: {version: \"2\"}}\nauth:\n  kubernetes:\n    type: kubernetes\n    config:\n      kubernetes_host: https://127.0.0.1:6443\n      disable_local_ca_jwt: true\n      kubernetes_ca_cert: |\n",
-    );
-    plan.push_str(&ca_block(8));
-    plan.push_str("    roles:\n");
-    for i in 0..N {
-        plan.push_str(&format!(
-            "      svc-{i}: {{bound_service_account_names: [svc-{i}], bound_service_account_namespaces: [prod], token_policies: [svc-{i}], token_ttl: 1h}}\n"
-        ));
-    }
-    plan.push_str("policies:\n");
-    for i in 0..N {
-        plan.push_str(&format!(
-            "  svc-{i}: 'path \"app/data/svc-{i}/*\" {{ capabilities = [\"read\"] }}'\n"
-        ));
-    }
-    plan.push_str("kv:\n  app:\n");
-    for i in 0..N {
-        plan.push_str(&format!(
-            "    svc-{i}/config: {{mode: overwrite, data: {{username: svc-{i}, api_key: key-{i}, endpoint: https://svc-{i}.internal}}}}\n"
-        ));
-    }
+    let plan = workload(N as usize);
     let bao = Bao::start_dev();
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_file(dir.path(), "workload.yaml", &plan);

@@ -167,7 +167,7 @@ fn missing_or_refused_approle_credentials_exit_2() {
         &out,
         &told,
         2,
-        &["Vault refused the login", "auth/approle/login"],
+        &["login failed, refused by Vault", "auth/approle/login"],
     );
     let file = ("VAULT_CONVERGE_SECRET_ID_FILE", empty.to_str().unwrap());
     let (out, told) = run_told(&["plan", "-f", &plan], &[addr, approle, role, file]);

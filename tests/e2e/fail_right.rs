@@ -179,3 +179,62 @@ fn redirects_to_another_host_never_carry_the_token() {
         );
     }
 }
+
+/// Large and repetitive sources cost time and memory in proportion to their
+/// size (once: 1 MB took minutes and half a gigabyte, 50 KB of one character 24 s).
+#[test]
+fn a_large_and_a_repetitive_source_stay_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let large: String = (0..1024 * 1024 / 32)
+        .map(|_| crate::support::random_hex(16))
+        .collect();
+    let repetitive = "a".repeat(50_000);
+    std::fs::write(dir.path().join("large.txt"), &large).unwrap();
+    std::fs::write(dir.path().join("repetitive.txt"), &repetitive).unwrap();
+    let (bao, _plan_dir, plan) = dev_with_plan(
+        "version: 1\nmounts:\n  app: { type: kv-v2 }\nkv:\n  app:\n    big: { data: { large: { file: LARGE }, repetitive: { file: REPETITIVE } } }\n"
+            .replace("LARGE", dir.path().join("large.txt").to_str().unwrap())
+            .replace("REPETITIVE", dir.path().join("repetitive.txt").to_str().unwrap())
+            .as_str(),
+    );
+    let started = Instant::now();
+    let (out, _) = apply_json(&bao, &plan, &[]);
+    out.assert_success();
+    let (out, rerun) = apply_json(&bao, &plan, &[]);
+    out.assert_success();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(rerun["requests"]["writes"], 0);
+    let data = kv_data(&bao, "app", "big");
+    assert_eq!(data["large"].as_str().map(str::len), Some(large.len()));
+    assert_eq!(data["repetitive"], repetitive.as_str());
+    cli::assert_no_secrets(&out, &[&large[..64], &repetitive[..64]]);
+}
+
+/// A password interpolated into a connection URL is never printed, and
+/// Vault's masked copy (`xxxxx`) compares equal: no write on every run.
+#[test]
+fn a_password_inside_a_connection_url_is_hidden_and_settles() {
+    let pg = crate::support::postgres::Postgres::start();
+    let password = format!("url-{}", crate::support::random_hex(8));
+    pg.psql(&format!("CREATE ROLE vault LOGIN PASSWORD '{password}';"));
+    let (bao, _dir, plan) = dev_with_plan(&format!(
+        "version: 1\nmounts:\n  database: {{ type: database }}\ndatabases:\n  database:\n    connections:\n      pg:\n        plugin_name: postgresql-database-plugin\n        allowed_roles: [\"*\"]\n        config:\n          connection_url: \"postgresql://vault:${{PG_PASSWORD}}@127.0.0.1:{}/{}?sslmode=disable\"\n",
+        pg.port, pg.database
+    ));
+    let env = [("PG_PASSWORD", password.as_str())];
+    let p = plan.to_str().unwrap();
+    for command in ["plan", "apply"] {
+        let out = vc(&bao, &[command, "-f", p], &env);
+        out.assert_success();
+        cli::assert_no_secrets(&out, &[&password]);
+    }
+    let (out, rerun) = apply_json(&bao, &plan, &env);
+    out.assert_success();
+    cli::assert_no_secrets(&out, &[&password]);
+    assert_eq!(rerun["requests"]["writes"], 0, "{rerun:#}");
+    vc(&bao, &["plan", "-f", p, "--detailed-exitcode"], &env).assert_code(0);
+}

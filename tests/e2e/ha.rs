@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{ca_block, plan_file};
+use crate::common::{plan_file, workload};
 use crate::support::active_proxy::ActiveProxy;
 use crate::support::cli::{self, CliOutput};
 use crate::support::raft::RaftCluster;
@@ -20,33 +20,6 @@ const N: usize = 1000;
 /// Policies that must exist before the leader is killed (plus `default`
 /// and `root`).
 const KILL_AFTER_POLICIES: usize = 50;
-
-/// The benchmark's W(n) shape (see `engine::request_counts_of_cold_run_and_rerun`).
-fn workload(n: usize) -> String {
-    let mut plan = String::from(
-        "version: 1\nmounts:\n  app: {type: kv, options: {version: \"2\"}}\nauth:\n  kubernetes:\n    type: kubernetes\n    config:\n      kubernetes_host: https://127.0.0.1:6443\n      disable_local_ca_jwt: true\n      kubernetes_ca_cert: |\n",
-    );
-    plan.push_str(&ca_block(8));
-    plan.push_str("    roles:\n");
-    for i in 0..n {
-        plan.push_str(&format!(
-            "      svc-{i}: {{bound_service_account_names: [svc-{i}], bound_service_account_namespaces: [prod], token_policies: [svc-{i}], token_ttl: 1h}}\n"
-        ));
-    }
-    plan.push_str("policies:\n");
-    for i in 0..n {
-        plan.push_str(&format!(
-            "  svc-{i}: 'path \"app/data/svc-{i}/*\" {{ capabilities = [\"read\"] }}'\n"
-        ));
-    }
-    plan.push_str("kv:\n  app:\n");
-    for i in 0..n {
-        plan.push_str(&format!(
-            "    svc-{i}/config: {{mode: overwrite, data: {{username: svc-{i}, api_key: key-{i}, endpoint: https://svc-{i}.internal}}}}\n"
-        ));
-    }
-    plan
-}
 
 fn env<'a>(addr: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![

@@ -126,7 +126,7 @@ fn kubernetes_login_with_the_minimal_policy_applies_and_revokes_its_token() {
 }
 
 #[test]
-fn a_failed_login_exits_1_and_says_why() {
+fn a_refused_login_exits_2_and_says_why() {
     let bao = Bao::start_dev();
     let kube = KubeApi::start();
     trust_job_service_account(&bao, &kube, "default");
@@ -144,7 +144,8 @@ fn a_failed_login_exits_1_and_says_why() {
             ("VAULT_CONVERGE_JWT_PATH", jwt_file.to_str().unwrap()),
         ],
     );
-    out.assert_code(1);
+    // Credentials Vault refuses are not fixed by a retry.
+    out.assert_code(2);
     let last = out.stderr.lines().last().unwrap();
     assert!(
         last.contains("login failed") && last.contains("auth/kubernetes/login"),
@@ -234,22 +235,6 @@ fn token_drift_guard_refuses_before_any_write() {
     assert_eq!(snapshot(&bao), before, "nothing was written");
 }
 
-/// `apply --wait-timeout 60s` in a thread, so the test can bring Vault up meanwhile.
-fn apply_in_background(
-    plan: &std::path::Path,
-    env: &[(&str, &str)],
-) -> std::thread::JoinHandle<cli::CliOutput> {
-    let plan = plan.to_str().unwrap().to_owned();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    std::thread::spawn(move || {
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        cli::run(&["apply", "-f", &plan, "--wait-timeout", "60s"], &env)
-    })
-}
-
 #[test]
 fn waits_for_vault_to_come_up_then_applies() {
     let port = free_port_pair();
@@ -258,7 +243,16 @@ fn waits_for_vault_to_come_up_then_applies() {
     let addr = format!("http://127.0.0.1:{port}");
     let token = format!("late-{}", crate::support::random_hex(8));
     let started = Instant::now();
-    let runner = apply_in_background(&plan, &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", &token)]);
+    let runner = run_in_background(
+        &[
+            "apply",
+            "-f",
+            plan.to_str().unwrap(),
+            "--wait-timeout",
+            "60s",
+        ],
+        &[("VAULT_ADDR", &addr), ("VAULT_TOKEN", &token)],
+    );
     std::thread::sleep(Duration::from_millis(1500));
     let bao = Bao::start_dev_on(port, &token);
     let out = runner.join().unwrap();
@@ -276,8 +270,14 @@ fn a_token_file_written_while_waiting_is_used() {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_file(dir.path(), "plan.yaml", PLAN);
     let token_file = dir.path().join("token");
-    let runner = apply_in_background(
-        &plan,
+    let runner = run_in_background(
+        &[
+            "apply",
+            "-f",
+            plan.to_str().unwrap(),
+            "--wait-timeout",
+            "60s",
+        ],
         &[
             ("VAULT_ADDR", &bao.addr),
             ("VAULT_CONVERGE_TOKEN_FILE", token_file.to_str().unwrap()),
@@ -687,4 +687,62 @@ kv:
         );
         assert_eq!(binding["roleRef"]["name"], "vault-converge-read-secrets");
     }
+}
+
+/// SIGTERM mid-run after a Kubernetes login: the run stops and the token
+/// from its login is revoked, not left to live out its TTL.
+#[test]
+fn sigterm_after_a_kubernetes_login_revokes_its_token() {
+    let bao = Bao::start_dev();
+    let kube = KubeApi::start();
+    bao.write(
+        "sys/policies/acl/everything",
+        &json!({"policy": "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }"}),
+    );
+    trust_job_service_account(&bao, &kube, "everything");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", &workload(3000));
+    let jwt_file = dir.path().join("token");
+    std::fs::write(
+        &jwt_file,
+        kube.issue_service_account_jwt("vault-converge", "vault-converge"),
+    )
+    .unwrap();
+    let before = accessors(&bao);
+    let mut child = std::process::Command::new(cli::BIN)
+        .args(["apply", "-f", plan.to_str().unwrap()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("VAULT_ADDR", &bao.addr)
+        .env("VAULT_CONVERGE_AUTH_METHOD", "kubernetes")
+        .env("VAULT_CONVERGE_AUTH_ROLE", "vault-converge")
+        .env("VAULT_CONVERGE_JWT_PATH", &jwt_file)
+        .env("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let logged_in =
+        crate::support::wait_for(Duration::from_secs(20), Duration::from_millis(10), || {
+            let (code, body) = bao.api("LIST", "sys/policies/acl", None);
+            (code == 200
+                && body["data"]["keys"]
+                    .as_array()
+                    .is_some_and(|k| k.len() > 20))
+            .then_some(())
+        });
+    assert!(logged_in.is_some(), "the job never started writing");
+    assert!(accessors(&bao).len() > before.len(), "the job logged in");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert!(
+        sent.elapsed() < Duration::from_secs(4),
+        "revoked within 2s and stopped"
+    );
+    assert_eq!(accessors(&bao), before, "the login token was revoked");
 }

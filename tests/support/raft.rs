@@ -60,9 +60,7 @@ impl RaftNode {
     /// uninitialized, 503 sealed), or `None` when it cannot be reached within
     /// 300 ms or the node was killed.
     pub fn health(&self) -> Option<u16> {
-        if self.child.is_none() {
-            return None;
-        }
+        self.child.as_ref()?;
         http_request_timeout(&self.host(), "GET", "/v1/sys/health", &[], None, PROBE)
             .ok()
             .map(|(code, _)| code)
