@@ -238,3 +238,64 @@ fn a_password_inside_a_connection_url_is_hidden_and_settles() {
     assert_eq!(rerun["requests"]["writes"], 0, "{rerun:#}");
     vc(&bao, &["plan", "-f", p, "--detailed-exitcode"], &env).assert_code(0);
 }
+
+/// Answers `sys/health` as a healthy server, then hangs on everything else.
+fn healthy_then_hanging_server() -> String {
+    use std::io::Write;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            if String::from_utf8_lossy(&buf[..n]).contains("/v1/sys/health") {
+                let body = r#"{"initialized":true,"sealed":false,"standby":false}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            } else {
+                held.push(stream);
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_server_that_answers_health_then_hangs_fails_within_the_budget() {
+    let addr = healthy_then_hanging_server();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
+    );
+    let started = Instant::now();
+    let out = cli::run(
+        &[
+            "apply",
+            "-f",
+            plan.to_str().unwrap(),
+            "--wait-timeout",
+            "3s",
+            "--request-timeout",
+            "2s",
+        ],
+        &[
+            ("VAULT_ADDR", &addr),
+            ("VAULT_TOKEN", "any"),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    );
+    out.assert_code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(3 + 2 + 2),
+        "took {:?} for a 3s budget and 2s requests",
+        started.elapsed()
+    );
+    assert_eq!(count(&out.stderr, "error:"), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("no answer within 2s"), "{}", out.stderr);
+}
