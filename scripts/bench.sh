@@ -18,7 +18,8 @@
 # BENCH_WRK_SECONDS (default 3), BENCH_SWEEP ("1 8 16 32 64"), BENCH_SWEEP_N (1000),
 # BENCH_PEERS ("cli_apply hvac raw_async ansible"; "" for vault-converge alone),
 # BENCH_PORT_BASE (28400), BENCH_SHARED (default $ROOT/../shared/bench),
-# BENCH_OUT (default bench/results.md), BENCH_NO_INSTALL=1 (skip the install steps).
+# BENCH_OUT (default bench/results.md), BENCH_NO_INSTALL=1 (skip the install steps),
+# BENCH_HA (runs of the HA failover scenario, default 3; 0 to skip).
 # Servers listen on 127.0.0.1 only and are killed on exit, whatever happens.
 set -euo pipefail
 
@@ -121,4 +122,18 @@ DRIVER_PID=$!
 rc=0
 wait "$DRIVER_PID" || rc=$?
 DRIVER_PID=
+
+# HA: the leader of a real 3-node raft cluster is killed during W(1000),
+# through a proxy that routes new connections to the active node (what a
+# Kubernetes Service in front of the active pod does). The scenario lives in
+# tests/e2e/ha.rs (cluster and proxy in tests/support); it prints its timings.
+HA_RUNS="${BENCH_HA:-3}"
+if [ "$HA_RUNS" -gt 0 ]; then
+    section "HA failover: leader killed during W(1000) through the active-node proxy, $HA_RUNS runs"
+    for i in $(seq 1 "$HA_RUNS"); do
+        cargo test --quiet --test e2e -- --exact \
+            ha::leader_kill_during_apply_through_the_active_proxy_is_survived --nocapture 2>&1 |
+            grep -E '^ha/|test result' || rc=1
+    done
+fi
 exit "$rc"
