@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::error::VaultError;
 
+/// At most one waiting line this often, however many requests wait.
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
 pub struct Outage {
     budget: Duration,
     state: Mutex<State>,
@@ -79,7 +82,7 @@ impl Outage {
             state.gave_up = Some((waited_s, state.last_error.clone()));
             return Next::GiveUp(unavailable(addr, waited_s, &state.last_error));
         }
-        if state.logged.is_none_or(|at| at.elapsed() >= delay) {
+        if state.logged.is_none_or(|at| at.elapsed() >= delay.max(LOG_EVERY)) {
             state.logged = Some(Instant::now());
             tracing::warn!(
                 addr,
