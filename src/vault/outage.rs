@@ -82,7 +82,10 @@ impl Outage {
             state.gave_up = Some((waited_s, state.last_error.clone()));
             return Next::GiveUp(unavailable(addr, waited_s, &state.last_error));
         }
-        if state.logged.is_none_or(|at| at.elapsed() >= delay.max(LOG_EVERY)) {
+        if state
+            .logged
+            .is_none_or(|at| at.elapsed() >= delay.max(LOG_EVERY))
+        {
             state.logged = Some(Instant::now());
             tracing::warn!(
                 addr,

@@ -299,3 +299,35 @@ fn a_server_that_answers_health_then_hangs_fails_within_the_budget() {
     assert_eq!(count(&out.stderr, "error:"), 1, "{}", out.stderr);
     assert!(out.stderr.contains("no answer within 2s"), "{}", out.stderr);
 }
+
+/// `--follow-redirects` is the explicit opt-in for standbys without request
+/// forwarding: a 307 to another host is followed, with the token.
+#[test]
+fn follow_redirects_follows_a_307_to_another_host() {
+    use crate::support::redirector::{Capture, Redirector};
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "plan.yaml", "version: 1\n");
+    let capture = Capture::start();
+    let redirector = Redirector::start(307, capture.addr.clone());
+    let _ = cli::run(
+        &[
+            "plan",
+            "-f",
+            plan.to_str().unwrap(),
+            "--wait-timeout",
+            "2s",
+            "--follow-redirects",
+        ],
+        &[
+            ("VAULT_ADDR", &redirector.addr),
+            ("VAULT_TOKEN", "opted-in-token"),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    );
+    let seen = capture.requests();
+    assert!(
+        seen.iter().any(|r| r.path.contains("lookup-self")
+            && r.header("x-vault-token") == Some("opted-in-token")),
+        "{seen:?}"
+    );
+}
