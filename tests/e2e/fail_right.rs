@@ -331,3 +331,60 @@ fn follow_redirects_follows_a_307_to_another_host() {
         "{seen:?}"
     );
 }
+
+/// A token the server does not know is a settings error (exit 2) found
+/// before anything else, not a capability hint on every object.
+#[test]
+fn an_unknown_token_exits_2_before_any_write() {
+    let (bao, _dir, plan) =
+        dev_with_plan("version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n");
+    let out = cli::run(
+        &["apply", "-f", plan.to_str().unwrap()],
+        &[
+            ("VAULT_ADDR", &bao.addr),
+            ("VAULT_TOKEN", "s.not-a-token-vault-knows"),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    );
+    out.assert_code(2);
+    let last = out.stderr.lines().last().unwrap_or("");
+    assert!(last.contains("invalid or expired"), "{last}");
+    assert!(!last.contains("capability"), "{last}");
+    assert!(bao.read("sys/policies/acl/p").is_none());
+}
+
+/// A check that could not run (the job's token may not create the check's
+/// token) exits 1, so a Job retries; a check that ran and was wrong exits 3.
+#[test]
+fn a_verify_check_that_could_not_run_exits_1() {
+    let (bao, _dir, plan) = dev_with_plan(
+        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\nverify:\n  - capabilities: { policy: p, path: a, expect: [read] }\n",
+    );
+    vc(
+        &bao,
+        &["apply", "-f", plan.to_str().unwrap(), "--no-verify"],
+        &[],
+    )
+    .assert_success();
+    let weak = token_with_policy(
+        &bao,
+        "reader",
+        "path \"sys/policies/acl/*\" { capabilities = [\"read\"] }",
+    );
+    let out = cli::run(
+        &["verify", "-f", plan.to_str().unwrap()],
+        &[
+            ("VAULT_ADDR", &bao.addr),
+            ("VAULT_TOKEN", &weak),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    );
+    out.assert_code(1);
+    let last = out.stderr.lines().last().unwrap_or("");
+    assert!(
+        last.contains("could not run") && last.contains("403"),
+        "{last}"
+    );
+    // The same check with the right token runs and passes.
+    vc(&bao, &["verify", "-f", plan.to_str().unwrap()], &[]).assert_success();
+}
