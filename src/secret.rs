@@ -147,6 +147,24 @@ pub fn scrub_fragments(text: &str) -> String {
     out
 }
 
+/// Registers the values of every secret-named key at any depth of `value`
+/// (`{credentials: {password: …}}` inside a role's fields).
+pub fn register_secret_named(value: &serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                if is_secret_name(key) {
+                    register_json(child);
+                } else {
+                    register_secret_named(child);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(register_secret_named),
+        _ => {}
+    }
+}
+
 /// Registers every string inside a JSON value.
 pub fn register_json(value: &serde_json::Value) {
     match value {

@@ -123,7 +123,14 @@ pub(crate) fn interpolate(
             };
             match (lookup(name), default) {
                 (Some(value), Some(default)) if value.is_empty() => out.push_str(default),
-                (Some(value), _) => out.push_str(&value),
+                (Some(value), _) => {
+                    // DESIGN "Redaction": a variable named like a secret is
+                    // one, wherever its value lands (a connection URL, a header).
+                    if crate::secret::is_secret_name(name) {
+                        crate::secret::register(&value);
+                    }
+                    out.push_str(&value)
+                }
                 (None, Some(default)) => out.push_str(default),
                 (None, None) => {
                     let entry = MissingVariable {

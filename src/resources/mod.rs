@@ -209,6 +209,8 @@ pub async fn resolve_fields(
         // all output from now on, including Vault's error messages.
         if planned.sensitive || crate::secret::is_secret_name(name) {
             crate::secret::register_json(&planned.value);
+        } else {
+            crate::secret::register_secret_named(&planned.value);
         }
         out.insert(name.clone(), planned);
     }
