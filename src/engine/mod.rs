@@ -5,6 +5,7 @@ pub mod fields_gate;
 pub mod needs;
 pub mod report;
 pub mod run;
+mod sections;
 
 pub use build::{stages, Stage};
 pub use report::{CheckReport, ObjectReport, Report, Summary};

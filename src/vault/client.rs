@@ -2,8 +2,6 @@
 //! retries bounded by one run-wide outage budget, and request counters for
 //! the report.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,6 +9,8 @@ use rand::Rng;
 use reqwest::Url;
 use serde_json::Value as Json;
 
+use super::connection::Connection;
+use super::counts::{Counters, RequestCounts};
 use super::endpoint::Method;
 use super::error::VaultError;
 use super::outage::{Next, Outage};
@@ -19,68 +19,6 @@ use crate::secret::Secret;
 
 /// Attempts for a 5xx that is not an outage (one endpoint failing).
 const ENDPOINT_ATTEMPTS: u32 = 3;
-
-/// How to reach Vault; built from Settings in the app.
-#[derive(Debug, Clone)]
-pub struct Connection {
-    pub addr: String,
-    pub token: Option<Secret>,
-    pub ca_cert: Option<String>,
-    /// `VAULT_CLIENT_CERT` and `VAULT_CLIENT_KEY` (mTLS).
-    pub client_cert: Option<(PathBuf, PathBuf)>,
-    /// `VAULT_TLS_SERVER_NAME`: the name the server's certificate carries.
-    pub tls_server_name: Option<String>,
-    pub skip_verify: bool,
-    pub namespace: Option<String>,
-    pub request_timeout: Duration,
-    pub retry: RetryPolicy,
-    /// Follow 307/308 to another host (never from https to http).
-    pub follow_redirects: bool,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// How long the server may stay unreachable or unavailable before the
-    /// whole run gives up (`--wait-timeout`).
-    pub budget: Duration,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            budget: Duration::from_secs(60),
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(3),
-        }
-    }
-}
-
-#[derive(Debug, Default, Clone, Copy, serde::Serialize, PartialEq, Eq)]
-pub struct RequestCounts {
-    pub reads: u64,
-    pub writes: u64,
-    pub lists: u64,
-}
-
-impl RequestCounts {
-    /// The requests made after `earlier` was taken.
-    pub fn since(self, earlier: RequestCounts) -> RequestCounts {
-        RequestCounts {
-            reads: self.reads - earlier.reads,
-            writes: self.writes - earlier.writes,
-            lists: self.lists - earlier.lists,
-        }
-    }
-}
-
-#[derive(Default)]
-struct Counters {
-    reads: AtomicU64,
-    writes: AtomicU64,
-    lists: AtomicU64,
-}
 
 pub struct Vault {
     http: reqwest::Client,
@@ -132,11 +70,7 @@ impl Vault {
     }
 
     pub fn counts(&self) -> RequestCounts {
-        RequestCounts {
-            reads: self.counters.reads.load(Ordering::Relaxed),
-            writes: self.counters.writes.load(Ordering::Relaxed),
-            lists: self.counters.lists.load(Ordering::Relaxed),
-        }
+        self.counters.snapshot()
     }
 
     /// Reads `path`; `None` when Vault answers 404.
@@ -188,12 +122,7 @@ impl Vault {
         path: &str,
         body: Option<&Json>,
     ) -> Result<Answer, VaultError> {
-        let counter = match method {
-            Method::Get => &self.counters.reads,
-            Method::List => &self.counters.lists,
-            Method::Post | Method::Delete => &self.counters.writes,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.counters.record(method);
         self.send_with_retry(method, path, None, body).await
     }
 

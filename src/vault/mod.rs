@@ -1,14 +1,19 @@
 //! Talking to Vault/OpenBao: the client, the raw endpoint, readiness.
 
 pub mod client;
+pub mod connection;
+pub mod counts;
 pub mod endpoint;
 pub mod error;
 pub mod health;
 pub mod login;
 pub mod outage;
+mod path_trie;
 pub mod schema;
 pub mod transport;
 
-pub use client::{Connection, RequestCounts, RetryPolicy, Vault};
+pub use client::Vault;
+pub use connection::{Connection, RetryPolicy};
+pub use counts::RequestCounts;
 pub use endpoint::Method;
 pub use error::VaultError;

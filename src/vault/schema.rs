@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::Value as Json;
 
+use super::path_trie::PathTrie;
 use super::{Method, Vault, VaultError};
 
 /// Schemas that list some fields but pass the others on (a database
@@ -28,17 +29,9 @@ struct Op {
     body: Body,
 }
 
-/// A trie of path segments: literal children, one `{param}` child.
-#[derive(Default)]
-struct Node {
-    lit: HashMap<String, Node>,
-    param: Option<Box<Node>>,
-    end: Option<usize>,
-}
-
 /// The parsed API description: path patterns → accepted POST fields.
 pub struct ApiSchema {
-    root: Node,
+    root: PathTrie,
     ops: Vec<Op>,
     /// Why nothing can be checked (description unavailable).
     unavailable: Option<String>,
@@ -92,7 +85,7 @@ impl ApiSchema {
 
     pub fn from_doc(doc: &Json) -> ApiSchema {
         let mut schema = ApiSchema {
-            root: Node::default(),
+            root: PathTrie::default(),
             ops: Vec::new(),
             unavailable: None,
             mounts: BTreeMap::new(),
@@ -108,18 +101,7 @@ impl ApiSchema {
             if segs.is_empty() || segs.iter().any(|s| s.contains(['^', '$', '*', '(', '?'])) {
                 continue;
             }
-            let mut node = &mut schema.root;
-            let mut params = Vec::new();
-            for seg in &segs {
-                node = match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    Some(name) => {
-                        params.push(name.to_owned());
-                        node.param.get_or_insert_with(Box::default)
-                    }
-                    None => node.lit.entry((*seg).to_owned()).or_default(),
-                };
-            }
-            node.end = Some(schema.ops.len());
+            let params = schema.root.insert(&segs, schema.ops.len());
             let body = body_of(item, schemas);
             let pattern = key.clone();
             schema.ops.push(Op {
@@ -141,22 +123,11 @@ impl ApiSchema {
         self.donors.clear();
         for (mount, kind) in &self.mounts {
             // Only a mount whose patterns the token may see can lend them.
-            if !self.donors.contains_key(kind) && self.covers(mount) {
+            if !self.donors.contains_key(kind) && self.root.covers(mount) {
                 self.donors.insert(kind.clone(), mount.clone());
             }
         }
         self
-    }
-
-    fn covers(&self, mount: &str) -> bool {
-        let mut node = &self.root;
-        for seg in mount.split('/').filter(|s| !s.is_empty()) {
-            match node.lit.get(seg) {
-                Some(next) => node = next,
-                None => return false,
-            }
-        }
-        !std::ptr::eq(node, &self.root)
     }
 
     /// Which of `fields` the write at `path` (e.g. "auth/kubernetes/role/api") ignores.
@@ -168,9 +139,7 @@ impl ApiSchema {
         if segs.is_empty() || segs.len() > MAX_SEGMENTS {
             return FieldCheck::Unchecked(format!("{path}: not a checkable path"));
         }
-        let mut best = None;
-        find(&self.root, &segs, 0, 0, &mut best);
-        let Some(op) = best.and_then(|b| self.ops.get(b.2)) else {
+        let Some(op) = self.root.best_match(&segs).and_then(|id| self.ops.get(id)) else {
             return FieldCheck::Unchecked(format!("{path}: no pattern in the API description"));
         };
         let accepted = match &op.body {
@@ -214,38 +183,6 @@ impl ApiSchema {
             None => FieldCheck::Unchecked(format!(
                 "no visible mount of type {mount_type} to check {path} against"
             )),
-        }
-    }
-}
-
-/// Depth-first match; best = most literal segments, then fewest segments
-/// absorbed by a `{param}` beyond one (`sys/mounts/{path}/tune` matches
-/// `sys/mounts/a/b/tune`, KV's trailing `{path}` matches the rest).
-fn find(
-    node: &Node,
-    segs: &[&str],
-    lits: usize,
-    extra: usize,
-    best: &mut Option<(usize, usize, usize)>,
-) {
-    let Some((first, rest)) = segs.split_first() else {
-        if let Some(id) = node.end {
-            let better = match best {
-                Some((l, e, _)) => lits > *l || (lits == *l && extra < *e),
-                None => true,
-            };
-            if better {
-                *best = Some((lits, extra, id));
-            }
-        }
-        return;
-    };
-    if let Some(next) = node.lit.get(*first) {
-        find(next, rest, lits + 1, extra, best);
-    }
-    if let Some(param) = &node.param {
-        for taken in 1..=segs.len() {
-            find(param, &segs[taken..], lits, extra + taken - 1, best);
         }
     }
 }
@@ -317,161 +254,5 @@ pub fn ignored_parameters(warning: &str) -> Option<Vec<String>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// Shaped like OpenBao 2.7.2's `sys/internal/specs/openapi`, trimmed.
-    fn doc() -> Json {
-        let param = |n: &str| json!([{"name": n, "in": "path", "schema": {"type": "string"}, "required": true}]);
-        let post = |s: &str| json!({"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{s}")}}}}});
-        json!({
-            "openapi": "3.0.2",
-            "paths": {
-                "/auth/kubernetes/role/{name}": {"parameters": param("name"), "post": post("KubernetesWriteAuthRoleRequest")},
-                "/auth/kubernetes/role": {"get": {}},
-                "/kv1/{path}": {"parameters": param("path"), "post": {"operationId": "kv-write-path"}},
-                "/secret/^.*$": {},
-                "/secret/data/{path}": {"parameters": param("path"), "post": post("KvWriteDataPathRequest")},
-                "/database/config/{name}": {"parameters": param("name"), "post": post("DatabaseConfigureConnectionRequest")},
-                "/sys/mounts/{path}": {"parameters": param("path"), "post": post("MountsEnableSecretsEngineRequest")},
-                "/sys/mounts/{path}/tune": {"parameters": param("path"), "post": post("MountsTuneConfigurationParametersRequest")},
-            },
-            "components": {"schemas": {
-                "KubernetesWriteAuthRoleRequest": {"type": "object", "properties": {
-                    "bound_service_account_names": {"type": "array"}, "token_policies": {"type": "array"}, "token_ttl": {"type": "integer"}}},
-                "KvWriteDataPathRequest": {"type": "object", "properties": {"data": {"type": "object"}, "options": {"type": "object"}}},
-                "DatabaseConfigureConnectionRequest": {"type": "object", "properties": {"plugin_name": {"type": "string"}}},
-                "MountsEnableSecretsEngineRequest": {"type": "object", "properties": {"type": {"type": "string"}, "config": {"type": "object"}}},
-                "MountsTuneConfigurationParametersRequest": {"type": "object", "properties": {"default_lease_ttl": {"type": "string"}}},
-            }}
-        })
-    }
-
-    fn unchecked(c: FieldCheck) -> bool {
-        matches!(c, FieldCheck::Unchecked(_))
-    }
-
-    #[test]
-    fn known_unknown_and_path_params() {
-        let s = ApiSchema::from_doc(&doc());
-        let role = "auth/kubernetes/role/api";
-        assert_eq!(
-            s.check(role, &["token_ttl", "token_policies"]),
-            FieldCheck::Known
-        );
-        assert_eq!(
-            s.check(role, &["token_tll", "token_ttl"]),
-            FieldCheck::Unknown(vec!["token_tll".into()])
-        );
-        assert_eq!(
-            s.check(&format!("/{role}/"), &["name", "token_ttl"]),
-            FieldCheck::Known
-        );
-        assert_eq!(
-            s.check("secret/data/app/db", &["data", "typo"]),
-            FieldCheck::Unknown(vec!["typo".into()])
-        );
-    }
-
-    #[test]
-    fn arbitrary_data_and_unmatched_paths_are_unchecked() {
-        let s = ApiSchema::from_doc(&doc());
-        assert!(unchecked(s.check("kv1/app/config", &["anything"])));
-        assert!(unchecked(s.check("database/config/pg", &["host", "port"])));
-        assert!(
-            unchecked(s.check("auth/kubernetes/role", &["x"])),
-            "no write described"
-        );
-        assert!(
-            unchecked(s.check("auth/k8s/role/api", &["token_tll"])),
-            "mount not in the doc"
-        );
-        assert!(unchecked(s.check("", &["x"])));
-        assert!(unchecked(s.check(&"a/".repeat(100), &["x"])));
-    }
-
-    #[test]
-    fn params_absorb_several_segments_when_needed() {
-        let s = ApiSchema::from_doc(&doc());
-        assert_eq!(
-            s.check("sys/mounts/team/a/tune", &["default_lease_ttl"]),
-            FieldCheck::Known
-        );
-        assert_eq!(
-            s.check("sys/mounts/team/a", &["type", "config"]),
-            FieldCheck::Known
-        );
-        assert_eq!(
-            s.check("sys/mounts/a/tune", &["type"]),
-            FieldCheck::Unknown(vec!["type".into()])
-        );
-        assert_eq!(s.check("secret/data/a/b/c", &["data"]), FieldCheck::Known);
-    }
-
-    #[test]
-    fn check_like_reroots_on_a_mount_of_the_same_type() {
-        let auth =
-            json!({"data": {"kubernetes/": {"type": "kubernetes"}, "token/": {"type": "token"}}});
-        let mounts = json!({"data": {"secret/": {"type": "kv", "options": {"version": "2"}}}, "request_id": "x"});
-        let types = mount_types(&mounts, &auth);
-        assert_eq!(types.get("secret").map(String::as_str), Some("kv-v2"));
-        let s = ApiSchema::from_doc(&doc()).with_mounts(types);
-        let k8s =
-            |fields: &[&str]| s.check_like("auth/k8s/role/api", "auth/k8s/", "kubernetes", fields);
-        assert_eq!(k8s(&["token_ttl"]), FieldCheck::Known);
-        assert_eq!(
-            k8s(&["token_tll"]),
-            FieldCheck::Unknown(vec!["token_tll".into()])
-        );
-        assert!(unchecked(s.check_like(
-            "auth/k8sx/role/a",
-            "auth/k8s",
-            "kubernetes",
-            &["x"]
-        )));
-        assert!(unchecked(s.check_like(
-            "auth/jwt/role/a",
-            "auth/jwt",
-            "jwt",
-            &["x"]
-        )));
-        assert!(
-            unchecked(s.check_like("auth/t/roles/a", "auth/t", "token", &["x"])),
-            "token not in the doc"
-        );
-    }
-
-    #[test]
-    fn unavailable_description_checks_nothing() {
-        let s = ApiSchema::unavailable("forbidden".into());
-        assert!(unchecked(
-            s.check("auth/kubernetes/role/api", &["token_tll"])
-        ));
-        assert!(unchecked(
-            ApiSchema::from_doc(&json!({"paths": 3})).check("a/b", &["x"])
-        ));
-    }
-
-    #[test]
-    fn parses_ignored_parameters_warning() {
-        // Text as OpenBao 2.7.2 returns it (Go's %v of a sorted []string).
-        let w = "Endpoint ignored these unrecognized parameters: [alpha typo]";
-        assert_eq!(
-            ignored_parameters(w),
-            Some(vec!["alpha".into(), "typo".into()])
-        );
-        assert_eq!(
-            ignored_parameters("Issuing Certificate was set to default"),
-            None
-        );
-        assert_eq!(
-            ignored_parameters("Endpoint ignored these unrecognized parameters: []"),
-            None
-        );
-        assert_eq!(
-            ignored_parameters("Endpoint ignored these unrecognized parameters: [x"),
-            None
-        );
-    }
-}
+#[path = "schema_tests.rs"]
+mod tests;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::redirect::{Attempt, Policy};
 use reqwest::Url;
 
-use super::client::Connection;
+use super::connection::Connection;
 use super::error::VaultError;
 
 /// The HTTP client and the base URL (`<addr>/v1/`) requests go to.

@@ -149,3 +149,21 @@ pub fn run_in_background(
         cli::run(&args, &env)
     })
 }
+
+/// Applies `plan` twice and asserts the rerun writes nothing and `plan
+/// --detailed-exitcode` is clean afterwards.
+pub fn assert_stable(bao: &Bao, plan: &Path, env: &[(&str, &str)]) -> Value {
+    let (out, rerun) = apply_json(bao, plan, env);
+    out.assert_success();
+    assert_eq!(
+        rerun["requests"]["writes"], 0,
+        "a rerun must not write: {rerun:#}"
+    );
+    vc(
+        bao,
+        &["plan", "-f", plan.to_str().unwrap(), "--detailed-exitcode"],
+        env,
+    )
+    .assert_code(0);
+    rerun
+}

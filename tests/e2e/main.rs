@@ -13,5 +13,8 @@ mod exit_codes;
 mod fail_right;
 mod ha;
 mod hook;
+mod once_and_order;
 mod plan_files;
+mod redaction;
+mod trust;
 mod unknown_fields;

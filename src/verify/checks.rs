@@ -1,155 +1,19 @@
-//! The verify checks: proof that the converged server works, not just that
-//! writes succeeded. Run after `apply` (unless `--no-verify`) and by `verify`.
+//! The checks themselves: each asks Vault one question about the converged
+//! server (kv keys present, database creds issued, login works, a policy's
+//! capabilities) and cleans up what it created.
 
-use futures::stream::{self, StreamExt};
 use serde_json::{json, Value as Json};
 
-use crate::engine::run::Failed;
-use crate::engine::CheckReport;
-use crate::plan::model::{CapabilitiesCheck, Check, DatabaseCredsCheck, KvKeysCheck, LoginCheck};
-use crate::plan::LoadedPlan;
+use super::{request_failed, CheckError};
+use crate::plan::model::{CapabilitiesCheck, DatabaseCredsCheck, KvKeysCheck, LoginCheck};
 use crate::resources::context::table_entry;
 use crate::resources::mount::kv_version;
-use crate::resources::{deps, Context};
-use crate::secret::{self, scrub};
+use crate::resources::Context;
+use crate::secret;
 use crate::sources::{source_of, Source};
 use crate::vault::{Method, VaultError};
 
-/// Runs the checks; a check that uses an object that failed (`failed`: its
-/// dependency key) is skipped, not run.
-pub async fn run_checks(
-    ctx: &Context,
-    loaded: &LoadedPlan,
-    concurrency: usize,
-    failed: &Failed,
-) -> Vec<CheckReport> {
-    let checks = loaded.plan.verify.iter().enumerate();
-    stream::iter(checks)
-        .map(|(i, check)| async move {
-            let (name, target) = describe(check);
-            let location = loaded
-                .loc(&["verify", &i.to_string()])
-                .map(|l| format!("{}:{}", l.file, l.line));
-            if let Some(cause) = needs(check).iter().find_map(|n| failed.get(n)) {
-                return CheckReport {
-                    check: name.to_owned(),
-                    target,
-                    location,
-                    passed: false,
-                    skipped: true,
-                    could_not_run: false,
-                    message: Some(format!("not run: it uses {cause}, which failed")),
-                };
-            }
-            let outcome = match check {
-                Check::KvKeys(c) => kv_keys(ctx, c).await,
-                Check::DatabaseCreds(c) => database_creds(ctx, c).await,
-                Check::Login(c) => login(ctx, c).await,
-                Check::Capabilities(c) => capabilities(ctx, c).await,
-            };
-            let (message, could_not_run) = match outcome {
-                Ok(()) => (None, false),
-                Err(e) => (Some(scrub(&e.message)), e.could_not_run),
-            };
-            CheckReport {
-                check: name.to_owned(),
-                target,
-                location,
-                passed: message.is_none(),
-                skipped: false,
-                could_not_run,
-                message,
-            }
-        })
-        .buffered(concurrency.max(1))
-        .collect()
-        .await
-}
-
-/// The dependency keys of the objects a check uses.
-fn needs(check: &Check) -> Vec<String> {
-    match check {
-        Check::KvKeys(c) => vec![
-            deps::mount(&c.mount),
-            deps::object(&format!("{}/data/{}", c.mount, c.path)),
-            deps::object(&format!("{}/{}", c.mount, c.path)),
-        ],
-        Check::DatabaseCreds(c) => vec![
-            deps::mount(&c.mount),
-            deps::object(&format!("{}/roles/{}", c.mount, c.role)),
-        ],
-        Check::Login(c) => {
-            let mut keys = vec![deps::auth(&c.auth)];
-            if let Some(role) = &c.role {
-                keys.push(deps::object(&format!("auth/{}/role/{role}", c.auth)));
-            }
-            keys
-        }
-        Check::Capabilities(c) => vec![deps::policy(&c.policy)],
-    }
-}
-
-fn describe(check: &Check) -> (&'static str, String) {
-    match check {
-        Check::KvKeys(c) => ("kv_keys", format!("{}/{}", c.mount, c.path)),
-        Check::DatabaseCreds(c) => ("database_creds", format!("{}/creds/{}", c.mount, c.role)),
-        Check::Login(c) => (
-            "login",
-            format!(
-                "auth/{}{}",
-                c.auth,
-                c.role
-                    .as_ref()
-                    .map(|r| format!(" role {r}"))
-                    .unwrap_or_default()
-            ),
-        ),
-        Check::Capabilities(c) => ("capabilities", format!("policy {} on {}", c.policy, c.path)),
-    }
-}
-
-/// Why a check did not pass: it ran and the answer was wrong (exit 3), or
-/// it could not run because Vault was unreachable, unavailable or refused
-/// the job's token (exit 1: a retry can help).
-struct CheckError {
-    message: String,
-    could_not_run: bool,
-}
-
-impl From<String> for CheckError {
-    fn from(message: String) -> Self {
-        CheckError {
-            message,
-            could_not_run: false,
-        }
-    }
-}
-
-impl From<&str> for CheckError {
-    fn from(message: &str) -> Self {
-        message.to_owned().into()
-    }
-}
-
-/// A failed request of a check: an outage, or a 403 for the job's own
-/// token (`forbidden_is_infrastructure`), means the check could not run.
-fn request_failed(
-    e: &VaultError,
-    forbidden_is_infrastructure: bool,
-    message: String,
-) -> CheckError {
-    let could_not_run = e.is_outage()
-        || matches!(
-            e,
-            VaultError::Unavailable { .. } | VaultError::Tls { .. } | VaultError::Redirect { .. }
-        )
-        || (forbidden_is_infrastructure && e.code() == Some(403));
-    CheckError {
-        message,
-        could_not_run,
-    }
-}
-
+/// Vault's reason for a failed request, worded for a check's message.
 fn vault_reason(e: &VaultError) -> String {
     match e {
         VaultError::Status { code, message, .. } => format!("Vault answered {code}: {message}"),
@@ -157,7 +21,7 @@ fn vault_reason(e: &VaultError) -> String {
     }
 }
 
-async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), CheckError> {
+pub(super) async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), CheckError> {
     let table = ctx.fresh_mount_table().await.map_err(|e| {
         request_failed(
             &e,
@@ -208,7 +72,10 @@ async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), CheckError> {
     }
 }
 
-async fn database_creds(ctx: &Context, c: &DatabaseCredsCheck) -> Result<(), CheckError> {
+pub(super) async fn database_creds(
+    ctx: &Context,
+    c: &DatabaseCredsCheck,
+) -> Result<(), CheckError> {
     let path = format!("{}/creds/{}", c.mount, c.role);
     let body = match ctx.vault.read(&path).await {
         Ok(body) => body.ok_or_else(|| format!("{path}: role not found"))?,
@@ -285,7 +152,7 @@ async fn value(ctx: &Context, field: &str, value: &Option<Json>) -> Result<Strin
     Ok(resolved)
 }
 
-async fn login(ctx: &Context, c: &LoginCheck) -> Result<(), CheckError> {
+pub(super) async fn login(ctx: &Context, c: &LoginCheck) -> Result<(), CheckError> {
     let (path, body) = if c.jwt.is_some() {
         let role = c
             .role
@@ -352,7 +219,7 @@ async fn revoke_login(ctx: &Context, body: &Json) -> Result<(), CheckError> {
     }
 }
 
-async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), CheckError> {
+pub(super) async fn capabilities(ctx: &Context, c: &CapabilitiesCheck) -> Result<(), CheckError> {
     let created = ctx
         .vault
         .write(

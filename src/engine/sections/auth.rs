@@ -1,0 +1,78 @@
+//! Builds the auth part of the third stage: each auth method's config, roles
+//! and users.
+
+use super::{field_set, object_id, sync_of, trim};
+use crate::engine::needs::fields_accessor_needs;
+use crate::plan::LoadedPlan;
+use crate::resources::auth::role_collection;
+use crate::resources::fields::FieldsResource;
+use crate::resources::{deps, Kind, Resource};
+
+/// The config, roles and users of the auth methods.
+pub(in crate::engine) fn auth_config_roles_users(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let plan = &loaded.plan;
+    let mut config: Vec<Box<dyn Resource>> = Vec::new();
+    for (path, a) in &plan.auth {
+        let path = trim(path);
+        if let Some(fields) = &a.config {
+            let (sync, fields) = sync_of(fields);
+            let vault_path = format!("auth/{path}/config");
+            let mut needs = vec![deps::auth(&path)];
+            needs.extend(fields_accessor_needs(&fields));
+            config.push(Box::new(FieldsResource {
+                id: object_id(
+                    loaded,
+                    Kind::AuthConfig,
+                    vault_path.clone(),
+                    &["auth", &path, "config"],
+                    deps::object(&vault_path),
+                    needs,
+                ),
+                listing: None,
+                check: field_set(
+                    loaded,
+                    &vault_path,
+                    &fields,
+                    &["auth", &path, "config"],
+                    Some((format!("auth/{path}"), a.kind.clone())),
+                ),
+                fields,
+                sync,
+            }));
+        }
+        let collections = [
+            (role_collection(&a.kind), "roles", &a.roles),
+            ("users", "users", &a.users),
+        ];
+        for (segment, key, entries) in collections {
+            let collection = format!("auth/{path}/{segment}");
+            for (name, fields) in entries {
+                let (sync, fields) = sync_of(fields);
+                let vault_path = format!("{collection}/{name}");
+                let mut needs = vec![deps::auth(&path)];
+                needs.extend(fields_accessor_needs(&fields));
+                config.push(Box::new(FieldsResource {
+                    id: object_id(
+                        loaded,
+                        Kind::AuthRole,
+                        vault_path.clone(),
+                        &["auth", &path, key, name],
+                        deps::object(&vault_path),
+                        needs,
+                    ),
+                    listing: Some((collection.clone(), name.clone())),
+                    check: field_set(
+                        loaded,
+                        &vault_path,
+                        &fields,
+                        &["auth", &path, key, name],
+                        Some((format!("auth/{path}"), a.kind.clone())),
+                    ),
+                    fields,
+                    sync,
+                }));
+            }
+        }
+    }
+    config
+}

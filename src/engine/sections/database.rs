@@ -1,0 +1,87 @@
+//! Builds the database objects: connections (third stage) and dynamic and
+//! static roles (fourth stage, after the connections they name).
+
+use super::{field_set, object_id, trim};
+use crate::plan::model::SyncPolicy;
+use crate::plan::LoadedPlan;
+use crate::resources::database::ConnectionResource;
+use crate::resources::fields::FieldsResource;
+use crate::resources::{deps, Kind, Resource};
+
+/// The connections of the database secrets engines.
+pub(in crate::engine) fn database_connections(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let plan = &loaded.plan;
+    let mut connections: Vec<Box<dyn Resource>> = Vec::new();
+    for (mount, db) in &plan.databases {
+        let mount = trim(mount);
+        for (name, conn) in &db.connections {
+            let vault_path = format!("{mount}/config/{name}");
+            connections.push(Box::new(ConnectionResource {
+                id: object_id(
+                    loaded,
+                    Kind::DatabaseConnection,
+                    vault_path,
+                    &["databases", &mount, "connections", name],
+                    deps::connection(&mount, name),
+                    vec![deps::mount(&mount)],
+                ),
+                mount: mount.clone(),
+                name: name.clone(),
+                spec: conn.into(),
+            }));
+        }
+    }
+    connections
+}
+
+/// The dynamic and static roles of the database secrets engines.
+pub(in crate::engine) fn database_roles(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let plan = &loaded.plan;
+    let mut db_roles: Vec<Box<dyn Resource>> = Vec::new();
+    for (mount, db) in &plan.databases {
+        let mount = trim(mount);
+        let collections = [
+            ("roles", "roles", Kind::DatabaseRole, &db.roles),
+            (
+                "static-roles",
+                "static_roles",
+                Kind::DatabaseStaticRole,
+                &db.static_roles,
+            ),
+        ];
+        for (segment, key, kind, roles) in collections {
+            let collection = format!("{mount}/{segment}");
+            for (name, fields) in roles {
+                let vault_path = format!("{collection}/{name}");
+                let mut needs = vec![deps::mount(&mount)];
+                if let Some(db_name) = fields.get("db_name").and_then(|v| v.as_str()) {
+                    needs.push(deps::connection(&mount, db_name));
+                }
+                if let Some(policy) = fields.get("password_policy").and_then(|v| v.as_str()) {
+                    needs.push(deps::password_policy(policy));
+                }
+                db_roles.push(Box::new(FieldsResource {
+                    id: object_id(
+                        loaded,
+                        kind,
+                        vault_path.clone(),
+                        &["databases", &mount, key, name],
+                        deps::object(&vault_path),
+                        needs,
+                    ),
+                    listing: Some((collection.clone(), name.clone())),
+                    check: field_set(
+                        loaded,
+                        &vault_path,
+                        fields,
+                        &["databases", &mount, key, name],
+                        Some((mount.clone(), "database".to_owned())),
+                    ),
+                    fields: fields.clone(),
+                    sync: SyncPolicy::IfMissing,
+                }));
+            }
+        }
+    }
+    db_roles
+}

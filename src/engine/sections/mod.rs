@@ -1,0 +1,76 @@
+//! One builder per section of the plan: each turns its part of the plan into
+//! resources, every one with its object id, the dependency keys it needs and
+//! the fields the API description is asked about. Shared here: the helpers
+//! that every builder uses.
+
+mod auth;
+mod database;
+mod kv;
+mod mounts;
+mod policies;
+mod writes;
+
+pub(super) use auth::auth_config_roles_users;
+pub(super) use database::{database_connections, database_roles};
+pub(super) use kv::kv_fixtures;
+pub(super) use mounts::mounts_and_auth_methods;
+pub(super) use policies::policies;
+pub(super) use writes::writes;
+
+use super::fields_gate::FieldSet;
+use crate::plan::model::{split_sync, Fields, SyncPolicy};
+use crate::plan::LoadedPlan;
+use crate::resources::{Kind, ObjectId};
+
+/// The id of an object at `at` in the plan that provides the dependency key
+/// `provides` and needs `needs`.
+fn object_id(
+    loaded: &LoadedPlan,
+    kind: Kind,
+    path: String,
+    at: &[&str],
+    provides: String,
+    needs: Vec<String>,
+) -> ObjectId {
+    ObjectId {
+        kind,
+        path,
+        loc: loaded.loc(at),
+        provides: Some(provides),
+        needs,
+    }
+}
+
+/// The fields an object writes and where the plan sets each one.
+fn field_set(
+    loaded: &LoadedPlan,
+    path: &str,
+    fields: &Fields,
+    at: &[&str],
+    mount: Option<(String, String)>,
+) -> Option<FieldSet> {
+    let fields = fields
+        .keys()
+        .map(|name| {
+            let mut at = at.to_vec();
+            at.push(name);
+            (name.clone(), loaded.loc(&at))
+        })
+        .collect();
+    Some(FieldSet {
+        path: path.to_owned(),
+        fields,
+        mount,
+    })
+}
+
+/// A plan path without leading or trailing slashes.
+fn trim(p: &str) -> String {
+    p.trim_matches('/').to_owned()
+}
+
+/// Our `sync` setting split off `fields`; an invalid one (validation refuses
+/// it) leaves the default and the fields as they are.
+fn sync_of(fields: &Fields) -> (SyncPolicy, Fields) {
+    split_sync(fields).unwrap_or((SyncPolicy::default(), fields.clone()))
+}

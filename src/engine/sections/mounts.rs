@@ -1,0 +1,67 @@
+//! Builds the first stage: secrets engines (`mounts`) and auth methods
+//! (`auth`), which everything else is written under.
+
+use super::{field_set, object_id, trim};
+use crate::plan::model::Fields;
+use crate::plan::LoadedPlan;
+use crate::resources::mount::{MountResource, MountSpec, Table};
+use crate::resources::{deps, Kind, Resource};
+
+/// Secrets engines (`mounts`) and auth methods (`auth`).
+pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let plan = &loaded.plan;
+    let mut mounts: Vec<Box<dyn Resource>> = Vec::new();
+    for (path, m) in &plan.mounts {
+        let path = trim(path);
+        let mut mount = MountResource::new(
+            object_id(
+                loaded,
+                Kind::Mount,
+                format!("sys/mounts/{path}"),
+                &["mounts", &path],
+                deps::mount(&path),
+                Vec::new(),
+            ),
+            Table::SecretEngines,
+            &path,
+            MountSpec {
+                kind: m.kind.clone(),
+                description: m.description.clone(),
+                options: m.options.clone(),
+                config: m.config.clone(),
+                upgrade: m.upgrade,
+            },
+        );
+        mount.check = field_set(
+            loaded,
+            &format!("sys/mounts/{path}/tune"),
+            &m.config,
+            &["mounts", &path, "config"],
+            None,
+        );
+        mounts.push(Box::new(mount));
+    }
+    for (path, a) in &plan.auth {
+        let path = trim(path);
+        mounts.push(Box::new(MountResource::new(
+            object_id(
+                loaded,
+                Kind::AuthMethod,
+                format!("sys/auth/{path}"),
+                &["auth", &path],
+                deps::auth(&path),
+                Vec::new(),
+            ),
+            Table::AuthMethods,
+            &path,
+            MountSpec {
+                kind: a.kind.clone(),
+                description: a.description.clone(),
+                options: Fields::new(),
+                config: Fields::new(),
+                upgrade: false,
+            },
+        )));
+    }
+    mounts
+}

@@ -1,0 +1,51 @@
+//! Builds the second stage: ACL policies (named in lower case, as Vault
+//! stores them) and password policies.
+
+use super::object_id;
+use crate::engine::needs::accessor_needs;
+use crate::plan::{LoadedPlan, PolicySource};
+use crate::resources::policy::{PolicyResource, LIST_PATH, PASSWORD_LIST_PATH};
+use crate::resources::{deps, Kind, Resource};
+
+/// ACL policies and password policies.
+pub(in crate::engine) fn policies(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let plan = &loaded.plan;
+    let mut policies: Vec<Box<dyn Resource>> = Vec::new();
+    for (name, source) in &plan.policies {
+        // Vault stores ACL policy names in lower case.
+        let stored = name.to_lowercase();
+        let needs = match source {
+            PolicySource::Inline(text) => accessor_needs(text),
+            PolicySource::File { .. } => Vec::new(),
+        };
+        policies.push(Box::new(PolicyResource {
+            id: object_id(
+                loaded,
+                Kind::Policy,
+                format!("{LIST_PATH}/{stored}"),
+                &["policies", name],
+                deps::policy(&stored),
+                needs,
+            ),
+            collection: LIST_PATH,
+            name: stored,
+            source: source.clone(),
+        }));
+    }
+    for (name, p) in &plan.password_policies {
+        policies.push(Box::new(PolicyResource {
+            id: object_id(
+                loaded,
+                Kind::PasswordPolicy,
+                format!("{PASSWORD_LIST_PATH}/{name}"),
+                &["password_policies", name],
+                deps::password_policy(name),
+                Vec::new(),
+            ),
+            collection: PASSWORD_LIST_PATH,
+            name: name.clone(),
+            source: p.policy.clone(),
+        }));
+    }
+    policies
+}
