@@ -104,11 +104,13 @@ ensure_bao() {
     info "$(bao version)"
 }
 
-# Makes redis-server and the PostgreSQL server binaries (initdb, pg_ctl,
-# psql under /usr/lib/postgresql/*/bin) available for the integration tests.
+# Makes redis-server, openssl and the PostgreSQL server binaries (initdb,
+# pg_ctl, psql under /usr/lib/postgresql/*/bin) available for the integration tests.
 ensure_test_servers() {
     local missing=()
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    # The TLS tests make their CA and certificates with the openssl command.
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
         missing+=(postgresql)
     fi

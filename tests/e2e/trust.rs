@@ -3,6 +3,7 @@
 //! check that could not run is told apart from one that failed.
 
 use crate::common::*;
+use crate::support::bao::Bao;
 use crate::support::cli;
 
 /// A redirect to another host is never followed by default: the token and
@@ -139,4 +140,67 @@ fn a_verify_check_that_could_not_run_exits_1() {
     );
     // The same check with the right token runs and passes.
     vc(&bao, &["verify", "-f", plan.to_str().unwrap()], &[]).assert_success();
+}
+
+/// mTLS and `VAULT_TLS_SERVER_NAME` against a real TLS listener that
+/// requires a client certificate and whose certificate names only
+/// `vault.test`: each missing piece is exit 2 at once saying what to set.
+#[test]
+fn client_certificates_and_the_server_name_are_used() {
+    use crate::support::tls::{TlsFiles, SERVER_NAME};
+    let dir = tempfile::tempdir().unwrap();
+    let tls = TlsFiles::generate(dir.path());
+    let port = crate::support::ports::free_port();
+    let bao = Bao::start_dev_with_config(&tls.mtls_listener(port));
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
+    );
+    let addr = format!("https://127.0.0.1:{port}");
+    let ca = tls.ca_cert.to_str().unwrap();
+    let (cert, key) = (
+        tls.client_cert.to_str().unwrap(),
+        tls.client_key.to_str().unwrap(),
+    );
+    let run = |extra: &[(&str, &str)]| {
+        let mut env = vec![
+            ("VAULT_ADDR", addr.as_str()),
+            ("VAULT_TOKEN", bao.root_token.as_str()),
+            ("VAULT_CACERT", ca),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ];
+        env.extend_from_slice(extra);
+        cli::run(
+            &[
+                "apply",
+                "-f",
+                plan.to_str().unwrap(),
+                "--wait-timeout",
+                "20s",
+            ],
+            &env,
+        )
+    };
+    // The certificate names vault.test, not 127.0.0.1.
+    let out = run(&[("VAULT_CLIENT_CERT", cert), ("VAULT_CLIENT_KEY", key)]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("VAULT_TLS_SERVER_NAME"),
+        "{}",
+        out.stderr
+    );
+    // Without a client certificate the server refuses the handshake.
+    let out = run(&[("VAULT_TLS_SERVER_NAME", SERVER_NAME)]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("TLS"), "{}", out.stderr);
+    assert!(bao.read("sys/policies/acl/p").is_none());
+    // Both set: the run converges through the mTLS listener.
+    run(&[
+        ("VAULT_CLIENT_CERT", cert),
+        ("VAULT_CLIENT_KEY", key),
+        ("VAULT_TLS_SERVER_NAME", SERVER_NAME),
+    ])
+    .assert_success();
+    assert!(bao.read("sys/policies/acl/p").is_some());
 }

@@ -208,7 +208,17 @@ impl Bao {
         Bao::start_dev_at(Some(port), root_token.to_owned())
     }
 
+    /// A dev server with the extra configuration `extra` (another listener,
+    /// say with TLS that requires client certificates) next to its plain one.
+    pub fn start_dev_with_config(extra: &str) -> Bao {
+        Bao::start_dev_configured(None, format!("root-{}", random_hex(16)), Some(extra))
+    }
+
     fn start_dev_at(fixed_port: Option<u16>, token: String) -> Bao {
+        Bao::start_dev_configured(fixed_port, token, None)
+    }
+
+    fn start_dev_configured(fixed_port: Option<u16>, token: String, extra: Option<&str>) -> Bao {
         let tmp = tempdir("bao-dev-");
         let home = tmp.path().to_path_buf();
         let (child, port, log_path) = launch(
@@ -222,6 +232,13 @@ impl Bao {
                     .arg("-dev")
                     .arg(format!("-dev-root-token-id={token}"))
                     .arg(format!("-dev-listen-address=127.0.0.1:{port}"));
+                if let Some(extra) = extra {
+                    let config = home.join("extra.hcl");
+                    std::fs::write(&config, extra).unwrap_or_else(|e| {
+                        panic!("bao dev server: write {}: {e}", config.display())
+                    });
+                    cmd.arg(format!("-config={}", config.display()));
+                }
                 cmd
             },
             &[200],

@@ -18,6 +18,7 @@ pub mod postgres;
 pub mod raft;
 pub mod redirector;
 pub mod redis;
+pub mod tls;
 
 // Written separately (fake Kubernetes API server); kept last on purpose.
 pub mod kube_api;
