@@ -204,3 +204,36 @@ fn client_certificates_and_the_server_name_are_used() {
     .assert_success();
     assert!(bao.read("sys/policies/acl/p").is_some());
 }
+
+/// Never from https to http, not even with `--follow-redirects`: the token
+/// would cross the network in clear.
+#[test]
+fn a_redirect_from_https_to_http_is_never_followed() {
+    use crate::support::redirector::Capture;
+    use crate::support::tls::{TlsFiles, TlsRedirector, SERVER_NAME};
+    let dir = tempfile::tempdir().unwrap();
+    let tls = TlsFiles::generate(dir.path());
+    let capture = Capture::start();
+    let redirector = TlsRedirector::start(&tls, capture.addr.clone());
+    let plan = plan_file(dir.path(), "plan.yaml", "version: 1\n");
+    let out = cli::run(
+        &[
+            "plan",
+            "-f",
+            plan.to_str().unwrap(),
+            "--wait-timeout",
+            "2s",
+            "--follow-redirects",
+        ],
+        &[
+            ("VAULT_ADDR", &redirector.addr),
+            ("VAULT_CACERT", tls.ca_cert.to_str().unwrap()),
+            ("VAULT_TLS_SERVER_NAME", SERVER_NAME),
+            ("VAULT_TOKEN", "never-in-clear"),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    );
+    out.assert_code(1);
+    assert!(out.stderr.contains(&capture.addr), "{}", out.stderr);
+    assert!(capture.requests().is_empty(), "{:?}", capture.requests());
+}

@@ -124,3 +124,62 @@ impl TlsFiles {
         )
     }
 }
+
+/// An https server (the `TlsFiles` server certificate) that answers every
+/// request with a 307 to `location_base` + the request's path: the redirect
+/// a client must never follow from https to http.
+pub struct TlsRedirector {
+    /// `https://127.0.0.1:PORT` (the certificate names `vault.test`).
+    pub addr: String,
+}
+
+impl TlsRedirector {
+    pub fn start(files: &TlsFiles, location_base: String) -> TlsRedirector {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use std::io::{Read, Write};
+        use std::sync::Arc;
+
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.server_cert)
+            .and_then(|certs| certs.collect())
+            .expect("read the server certificate");
+        let key = PrivateKeyDer::from_pem_file(&files.server_key).expect("read the server key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server certificate and key");
+        let config = Arc::new(config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind TLS redirector");
+        let addr = format!("https://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+                    continue;
+                };
+                let mut tls = rustls::StreamOwned::new(conn, tcp);
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let _ = write!(
+                    tls,
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location_base}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = tls.flush();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            }
+        });
+        TlsRedirector { addr }
+    }
+}
