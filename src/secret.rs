@@ -53,6 +53,12 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The value itself, for handing it on without a copy (it stays
+    /// registered with the scrubber).
+    pub fn into_exposed(self) -> String {
+        self.0
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -73,9 +73,12 @@ impl Resolver {
             Source::Env(name) => std::env::var(name)
                 .map(Secret::new)
                 .map_err(|_| SourceError::Env(name.clone())),
-            Source::File(path) => self
-                .read_file(path)
-                .map(|text| Secret::new(text.trim_end_matches(['\n', '\r']))),
+            Source::File(path) => self.read_file(path).map(|mut text| {
+                // Trimmed in place: a file source may be large.
+                let kept = text.trim_end_matches(['\n', '\r']).len();
+                text.truncate(kept);
+                Secret::new(text)
+            }),
             Source::SecretKeyRef(reference) => Ok(self.kube.get(reference).await?),
             Source::Generate(_) => Err(SourceError::GenerateOutsideKv),
         }
@@ -90,7 +93,7 @@ impl Resolver {
             if let Some(source) = source_of(value).map_err(SourceError::Malformed)? {
                 *sensitive = true;
                 let secret = self.fetch(&source).await?;
-                return Ok(Json::String(secret.expose().to_owned()));
+                return Ok(Json::String(secret.into_exposed()));
             }
             Ok(match value {
                 Json::Array(items) => {

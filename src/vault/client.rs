@@ -133,7 +133,9 @@ impl Vault {
         query: Option<&str>,
         body: Option<&Json>,
     ) -> Result<Answer, VaultError> {
-        let body_bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
+        // Shared, not copied, by every attempt: a body may hold a large secret.
+        let body_bytes =
+            body.map(|b| bytes::Bytes::from(serde_json::to_vec(b).unwrap_or_default()));
         let mut attempt = 0;
         loop {
             if let Some(error) = self.gave_up() {
@@ -142,7 +144,7 @@ impl Vault {
             attempt += 1;
             let started = Instant::now();
             let error = match self
-                .send_once(method, path, query, body_bytes.clone(), None)
+                .send_bytes(method, path, query, body_bytes.clone(), None)
                 .await
             {
                 Ok(answer) => {
@@ -178,6 +180,18 @@ impl Vault {
         path: &str,
         query: Option<&str>,
         body: Option<Vec<u8>>,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, VaultError> {
+        self.send_bytes(method, path, query, body.map(bytes::Bytes::from), timeout)
+            .await
+    }
+
+    async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: Option<bytes::Bytes>,
         timeout: Option<Duration>,
     ) -> Result<Answer, VaultError> {
         let path = path.trim_matches('/');
