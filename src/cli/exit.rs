@@ -83,14 +83,7 @@ pub fn outcome_code(outcome: &Outcome, detailed: bool, settings: &Settings) -> E
                 .verify
                 .iter()
                 .find(|c| c.could_not_run)
-                .map(|c| {
-                    format!(
-                        "{} {}: {}",
-                        c.check,
-                        c.target,
-                        c.message.clone().unwrap_or_default()
-                    )
-                })
+                .map(check_line)
                 .unwrap_or_default();
             fail(
                 Some(settings),
@@ -103,14 +96,7 @@ pub fn outcome_code(outcome: &Outcome, detailed: bool, settings: &Settings) -> E
                 .verify
                 .iter()
                 .find(|c| !c.passed && !c.skipped)
-                .map(|c| {
-                    format!(
-                        "{} {}: {}",
-                        c.check,
-                        c.target,
-                        c.message.clone().unwrap_or_default()
-                    )
-                })
+                .map(check_line)
                 .unwrap_or_default();
             fail(
                 Some(settings),
@@ -123,6 +109,16 @@ pub fn outcome_code(outcome: &Outcome, detailed: bool, settings: &Settings) -> E
             )
         }
     }
+}
+
+/// `check target: message` of a verify check, for the failure sentence.
+fn check_line(c: &vault_converge::engine::CheckReport) -> String {
+    format!(
+        "{} {}: {}",
+        c.check,
+        c.target,
+        c.message.clone().unwrap_or_default()
+    )
 }
 
 /// Prints the one-sentence failure reason as the last stderr line and to the

@@ -38,6 +38,10 @@ pub fn plan_file(dir: &Path, name: &str, yaml: &str) -> PathBuf {
     cli::write_plan(dir, name, yaml)
 }
 
+/// The smallest plan that writes something: one policy `p`.
+pub const ONE_POLICY: &str =
+    "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n";
+
 /// A fresh dev server, and `plan.yaml` holding `yaml` in a temporary
 /// directory (kept alive by the returned guard).
 pub fn dev_with_plan(yaml: &str) -> (Bao, tempfile::TempDir, PathBuf) {

@@ -70,16 +70,27 @@ fn a_server_killed_mid_run_fails_within_the_wait_budget_with_one_message() {
     );
 }
 
-/// Accepts connections and never answers, like a hung process.
-fn hanging_server() -> String {
+/// Accepts connections and never answers, like a hung process; with
+/// `healthy`, answers `sys/health` as a ready server first.
+fn hanging_server(healthy: bool) -> String {
+    use std::io::Write;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 1024];
-            let _ = stream.read(&mut buf);
-            held.push(stream);
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            if healthy && String::from_utf8_lossy(&buf[..n]).contains("/v1/sys/health") {
+                let body = r#"{"initialized":true,"sealed":false,"standby":false}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            } else {
+                held.push(stream);
+            }
         }
     });
     addr
@@ -87,13 +98,9 @@ fn hanging_server() -> String {
 
 #[test]
 fn a_server_that_never_answers_fails_within_the_wait_budget() {
-    let addr = hanging_server();
+    let addr = hanging_server(false);
     let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
-        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
-    );
+    let plan = plan_file(dir.path(), "plan.yaml", ONE_POLICY);
     let started = Instant::now();
     let out = cli::run(
         &["plan", "-f", plan.to_str().unwrap(), "--wait-timeout", "3s"],
@@ -193,40 +200,11 @@ fn a_password_inside_a_connection_url_is_hidden_and_settles() {
     vc(&bao, &["plan", "-f", p, "--detailed-exitcode"], &env).assert_code(0);
 }
 
-/// Answers `sys/health` as a healthy server, then hangs on everything else.
-fn healthy_then_hanging_server() -> String {
-    use std::io::Write;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 4096];
-            let n = stream.read(&mut buf).unwrap_or(0);
-            if String::from_utf8_lossy(&buf[..n]).contains("/v1/sys/health") {
-                let body = r#"{"initialized":true,"sealed":false,"standby":false}"#;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            } else {
-                held.push(stream);
-            }
-        }
-    });
-    addr
-}
-
 #[test]
 fn a_server_that_answers_health_then_hangs_fails_within_the_budget() {
-    let addr = healthy_then_hanging_server();
+    let addr = hanging_server(true);
     let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
-        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
-    );
+    let plan = plan_file(dir.path(), "plan.yaml", ONE_POLICY);
     let started = Instant::now();
     let out = cli::run(
         &[

@@ -12,11 +12,7 @@ use crate::support::cli;
 fn redirects_to_another_host_never_carry_the_token() {
     use crate::support::redirector::{Capture, Redirector};
     let dir = tempfile::tempdir().unwrap();
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
-        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
-    );
+    let plan = plan_file(dir.path(), "plan.yaml", ONE_POLICY);
     let token = format!("s.{}", crate::support::random_hex(12));
     for status in [302, 307] {
         let capture = Capture::start();
@@ -89,8 +85,7 @@ fn follow_redirects_follows_a_307_to_another_host() {
 /// before anything else, not a capability hint on every object.
 #[test]
 fn an_unknown_token_exits_2_before_any_write() {
-    let (bao, _dir, plan) =
-        dev_with_plan("version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n");
+    let (bao, _dir, plan) = dev_with_plan(ONE_POLICY);
     let out = cli::run(
         &["apply", "-f", plan.to_str().unwrap()],
         &[
@@ -152,11 +147,7 @@ fn client_certificates_and_the_server_name_are_used() {
     let tls = TlsFiles::generate(dir.path());
     let port = crate::support::ports::free_port();
     let bao = Bao::start_dev_with_config(&tls.mtls_listener(port));
-    let plan = plan_file(
-        dir.path(),
-        "plan.yaml",
-        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\n",
-    );
+    let plan = plan_file(dir.path(), "plan.yaml", ONE_POLICY);
     let addr = format!("https://127.0.0.1:{port}");
     let ca = tls.ca_cert.to_str().unwrap();
     let (cert, key) = (
