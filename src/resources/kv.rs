@@ -204,10 +204,6 @@ impl Resource for KvResource {
             };
 
             let Some(current_data) = current_data else {
-                let data: Map<String, Json> = planned
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.value.clone()))
-                    .collect();
                 let fields = planned
                     .iter()
                     .map(|(name, key)| FieldChange {
@@ -216,6 +212,9 @@ impl Resource for KvResource {
                         new: Some(render_new(key)),
                     })
                     .collect();
+                // Moved, not copied: a value may be a large file source.
+                let data: Map<String, Json> =
+                    planned.into_iter().map(|(k, v)| (k, v.value)).collect();
                 return Ok(Change::new(
                     Action::Create,
                     fields,
@@ -231,16 +230,16 @@ impl Resource for KvResource {
                 KvMode::Merge => current_data.clone(),
                 _ => Map::new(),
             };
-            for (name, key) in &planned {
-                match current_data.get(name) {
+            for (name, key) in planned {
+                match current_data.get(&name) {
                     Some(have) if have == &key.value => {}
                     have => fields.push(FieldChange {
                         field: name.clone(),
                         old: have.map(|h| compare::render(h, key.hidden)),
-                        new: Some(render_new(key)),
+                        new: Some(render_new(&key)),
                     }),
                 }
-                target.insert(name.clone(), key.value.clone());
+                target.insert(name, key.value);
             }
             if self.mode == KvMode::Overwrite {
                 for name in current_data.keys().filter(|k| !self.data.contains_key(*k)) {

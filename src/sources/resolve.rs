@@ -141,13 +141,15 @@ pub fn read_source_file(path: &Path, max_bytes: u64) -> Result<String, SourceErr
         reason: e.to_string(),
     };
     let file = std::fs::File::open(path).map_err(io_error)?;
-    if let Some(problem) = file_problem(&file.metadata().map_err(io_error)?, max_bytes) {
+    let meta = file.metadata().map_err(io_error)?;
+    if let Some(problem) = file_problem(&meta, max_bytes) {
         return Err(SourceError::Unusable {
             path: shown(),
             problem,
         });
     }
-    let mut bytes = Vec::new();
+    // Sized up front: growing by doubling would touch up to twice the file.
+    let mut bytes = Vec::with_capacity(meta.len().min(max_bytes) as usize + 1);
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(io_error)?;

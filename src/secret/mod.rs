@@ -6,9 +6,13 @@
 //! pass their text through, so a secret echoed back by Vault in an error
 //! message is still masked.
 
+mod fingerprint;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::RwLock;
+
+use fingerprint::Fingerprint;
 
 pub const REDACTED: &str = "<redacted>";
 
@@ -20,6 +24,8 @@ const MIN_SCRUB_LEN: usize = 4;
 /// automaton that finds them all in a single pass over a text.
 struct Known {
     secrets: Vec<String>,
+    /// Secrets over `FRAGMENT_MAX_SECRET_LEN`, by length and hash only.
+    fingerprints: Vec<Fingerprint>,
     /// Hash → indexes into `secrets`, to register each value once in
     /// logarithmic time without keeping a second copy of it.
     seen: BTreeMap<u64, Vec<usize>>,
@@ -30,6 +36,7 @@ struct Known {
 
 static KNOWN_SECRETS: RwLock<Known> = RwLock::new(Known {
     secrets: Vec::new(),
+    fingerprints: Vec::new(),
     seen: BTreeMap::new(),
     matcher: None,
 });
@@ -84,6 +91,15 @@ impl serde::Serialize for Secret {
 /// Remembers `value` so that `scrub` masks it from now on.
 pub fn register(value: &str) {
     if value.len() < MIN_SCRUB_LEN {
+        return;
+    }
+    if value.len() > FRAGMENT_MAX_SECRET_LEN {
+        // A large source is masked whole by its fingerprint: no second copy.
+        let fingerprint = Fingerprint::of(value);
+        let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
+        if !known.fingerprints.contains(&fingerprint) {
+            known.fingerprints.push(fingerprint);
+        }
         return;
     }
     let hash = {
@@ -186,8 +202,13 @@ pub fn scrub(text: &str) -> String {
     {
         let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
         match &known.matcher {
-            Some(matcher) => return replace_all(matcher, &known.secrets, text),
-            None if known.secrets.is_empty() => return text.to_owned(),
+            Some(matcher) => {
+                let out = replace_all(matcher, &known.secrets, text);
+                return fingerprint::mask(out, &known.fingerprints, REDACTED);
+            }
+            None if known.secrets.is_empty() => {
+                return fingerprint::mask(text.to_owned(), &known.fingerprints, REDACTED)
+            }
             None => {}
         }
     }
@@ -208,10 +229,11 @@ pub fn scrub(text: &str) -> String {
         known.matcher = Some(matcher);
     }
     let known = known;
-    match &known.matcher {
+    let out = match &known.matcher {
         Some(matcher) => replace_all(matcher, &known.secrets, text),
         None => text.to_owned(),
-    }
+    };
+    fingerprint::mask(out, &known.fingerprints, REDACTED)
 }
 
 /// Secrets longer than this (a certificate bundle, a file source) are found
