@@ -7,12 +7,21 @@ use super::RunError;
 use crate::plan;
 use crate::vault::{Method, Vault, VaultError};
 
-/// The drift guard: the token must be the one the plan names, before any write.
-pub async fn check_token(vault: &Vault, expected: &plan::ExpectToken) -> Result<(), RunError> {
-    let body = vault
-        .read("auth/token/lookup-self")
-        .await?
-        .unwrap_or(Json::Null);
+/// The drift guard: the token must be the one the plan names, before any
+/// write. `lookup` is the token's `lookup-self` answer, read once per run.
+pub async fn check_token(
+    vault: &Vault,
+    lookup: Option<&Json>,
+    expected: &plan::ExpectToken,
+) -> Result<(), RunError> {
+    let body = match lookup {
+        Some(body) => body.clone(),
+        // The token may not look itself up: this read says so (a 403).
+        None => vault
+            .read("auth/token/lookup-self")
+            .await?
+            .unwrap_or(Json::Null),
+    };
     let data = body.get("data").cloned().unwrap_or(Json::Null);
     let mut problems = Vec::new();
     if let Some(want) = &expected.display_name {
@@ -54,16 +63,17 @@ pub async fn check_token(vault: &Vault, expected: &plan::ExpectToken) -> Result<
 /// a bare "permission denied" for an unknown token, and wraps it ("1 error
 /// occurred") for a known token without the capability; only the first is
 /// conclusive.
-pub async fn check_token_known(vault: &Vault) -> Result<(), RunError> {
+/// Returns the lookup, or `None` when the token may not look itself up.
+pub async fn check_token_known(vault: &Vault) -> Result<Option<Json>, RunError> {
     match vault
         .request_uncounted(Method::Get, "auth/token/lookup-self", None)
         .await
     {
-        Ok(_) => Ok(()),
+        Ok(answer) => Ok(Some(answer.body)),
         Err(VaultError::Status {
             code: 403, message, ..
         }) if message == "permission denied" => Err(RunError::InvalidToken),
-        Err(VaultError::Status { code: 403, .. }) => Ok(()),
+        Err(VaultError::Status { code: 403, .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

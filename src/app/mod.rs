@@ -158,7 +158,10 @@ pub async fn run(
     if owned_token {
         signals::keep_login_token(vault.with_token(token)?);
     }
-    check_token_known(&vault).await?;
+    let lookup = check_token_known(&vault).await?;
+    if let Some(expected) = &loaded.plan.vault.expect_token {
+        check_token(&vault, lookup.as_ref(), expected).await?;
+    }
     let mut ctx = Context::new(
         vault,
         Resolver::with_max_file_bytes(settings.max_source_bytes),
@@ -185,9 +188,6 @@ async fn converge_and_verify(
     settings: &Settings,
     mut report: Report,
 ) -> Result<Outcome, RunError> {
-    if let Some(expected) = &loaded.plan.vault.expect_token {
-        check_token(&ctx.vault, expected).await?;
-    }
     let concurrency = settings.concurrency;
 
     let mut status = Status::Clean;
