@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use super::build::Stage;
 use super::fields_gate::FieldsGate;
 use super::report::{ObjectReport, StageTiming};
-use crate::resources::{Action, Change, Context, Kind, ObjectError, Resource};
+use crate::resources::{Action, Change, Context, ObjectError, Resource};
 use crate::secret::scrub;
 use crate::vault::VaultError;
 
@@ -147,9 +147,10 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
                         return failed(report, &error);
                     }
                 }
-                // Database connections pass plugin fields through; Vault's
-                // framework calls them "unrecognized" although the plugin uses them.
-                let checked = id.kind != Kind::DatabaseConnection;
+                // Only objects whose fields the API description covers: a
+                // database connection passes plugin fields through, which
+                // Vault's framework calls "unrecognized" although the plugin uses them.
+                let checked = resource.fields_to_check().is_some();
                 return match ignored_parameters(&warnings).filter(|_| checked) {
                     Some(error) => failed(report, &error),
                     None => {
