@@ -1,7 +1,7 @@
 //! Builds the auth part of the third stage: each auth method's config, roles
 //! and users.
 
-use super::{field_set, object_id, sync_of, trim};
+use super::{field_set, object_id, sync_of, trim, Listed};
 use crate::engine::needs::fields_accessor_needs;
 use crate::plan::LoadedPlan;
 use crate::resources::auth::role_collection;
@@ -48,29 +48,16 @@ pub(in crate::engine) fn auth_config_roles_users(loaded: &LoadedPlan) -> Vec<Box
             let collection = format!("auth/{path}/{segment}");
             for (name, fields) in entries {
                 let (sync, fields) = sync_of(fields);
-                let vault_path = format!("{collection}/{name}");
                 let mut needs = vec![deps::auth(&path)];
                 needs.extend(fields_accessor_needs(&fields));
-                config.push(Box::new(FieldsResource {
-                    id: object_id(
-                        loaded,
-                        Kind::AuthRole,
-                        vault_path.clone(),
-                        &["auth", &path, key, name],
-                        deps::object(&vault_path),
-                        needs,
-                    ),
-                    listing: Some((collection.clone(), name.clone())),
-                    check: field_set(
-                        loaded,
-                        &vault_path,
-                        &fields,
-                        &["auth", &path, key, name],
-                        Some((format!("auth/{path}"), a.kind.clone())),
-                    ),
-                    fields,
-                    sync,
-                }));
+                let listed = Listed {
+                    kind: Kind::AuthRole,
+                    collection: &collection,
+                    name,
+                    at: &["auth", &path, key, name],
+                    mount: (format!("auth/{path}"), a.kind.clone()),
+                };
+                config.push(listed.resource(loaded, fields, sync, needs));
             }
         }
     }

@@ -1,11 +1,10 @@
 //! Builds the database objects: connections (third stage) and dynamic and
 //! static roles (fourth stage, after the connections they name).
 
-use super::{field_set, object_id, trim};
+use super::{object_id, trim, Listed};
 use crate::plan::model::SyncPolicy;
 use crate::plan::LoadedPlan;
 use crate::resources::database::ConnectionResource;
-use crate::resources::fields::FieldsResource;
 use crate::resources::{deps, Kind, Resource};
 
 /// The connections of the database secrets engines.
@@ -52,7 +51,6 @@ pub(in crate::engine) fn database_roles(loaded: &LoadedPlan) -> Vec<Box<dyn Reso
         for (segment, key, kind, roles) in collections {
             let collection = format!("{mount}/{segment}");
             for (name, fields) in roles {
-                let vault_path = format!("{collection}/{name}");
                 let mut needs = vec![deps::mount(&mount)];
                 if let Some(db_name) = fields.get("db_name").and_then(|v| v.as_str()) {
                     needs.push(deps::connection(&mount, db_name));
@@ -60,26 +58,19 @@ pub(in crate::engine) fn database_roles(loaded: &LoadedPlan) -> Vec<Box<dyn Reso
                 if let Some(policy) = fields.get("password_policy").and_then(|v| v.as_str()) {
                     needs.push(deps::password_policy(policy));
                 }
-                db_roles.push(Box::new(FieldsResource {
-                    id: object_id(
-                        loaded,
-                        kind,
-                        vault_path.clone(),
-                        &["databases", &mount, key, name],
-                        deps::object(&vault_path),
-                        needs,
-                    ),
-                    listing: Some((collection.clone(), name.clone())),
-                    check: field_set(
-                        loaded,
-                        &vault_path,
-                        fields,
-                        &["databases", &mount, key, name],
-                        Some((mount.clone(), "database".to_owned())),
-                    ),
-                    fields: fields.clone(),
-                    sync: SyncPolicy::IfMissing,
-                }));
+                let listed = Listed {
+                    kind,
+                    collection: &collection,
+                    name,
+                    at: &["databases", &mount, key, name],
+                    mount: (mount.clone(), "database".to_owned()),
+                };
+                db_roles.push(listed.resource(
+                    loaded,
+                    fields.clone(),
+                    SyncPolicy::IfMissing,
+                    needs,
+                ));
             }
         }
     }

@@ -20,7 +20,8 @@ pub(super) use writes::writes;
 use super::fields_gate::FieldSet;
 use crate::plan::model::{split_sync, Fields, SyncPolicy};
 use crate::plan::LoadedPlan;
-use crate::resources::{Kind, ObjectId};
+use crate::resources::fields::FieldsResource;
+use crate::resources::{deps, Kind, ObjectId, Resource};
 
 /// The id of an object at `at` in the plan that provides the dependency key
 /// `provides` and needs `needs`.
@@ -62,6 +63,44 @@ fn field_set(
         fields,
         mount,
     })
+}
+
+/// An object named `name` in a LIST-able collection (auth roles and users,
+/// database roles), declared at `at`, under the planned mount `mount`
+/// (path and type).
+struct Listed<'a> {
+    kind: Kind,
+    collection: &'a str,
+    name: &'a str,
+    at: &'a [&'a str],
+    mount: (String, String),
+}
+
+impl Listed<'_> {
+    /// Its `FieldsResource`: one LIST of the collection tells whether it exists.
+    fn resource(
+        self,
+        loaded: &LoadedPlan,
+        fields: Fields,
+        sync: SyncPolicy,
+        needs: Vec<String>,
+    ) -> Box<dyn Resource> {
+        let vault_path = format!("{}/{}", self.collection, self.name);
+        Box::new(FieldsResource {
+            id: object_id(
+                loaded,
+                self.kind,
+                vault_path.clone(),
+                self.at,
+                deps::object(&vault_path),
+                needs,
+            ),
+            listing: Some((self.collection.to_owned(), self.name.to_owned())),
+            check: field_set(loaded, &vault_path, &fields, self.at, Some(self.mount)),
+            fields,
+            sync,
+        })
+    }
 }
 
 /// A plan path without leading or trailing slashes.
