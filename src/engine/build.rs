@@ -1,7 +1,9 @@
 //! Plan → ordered stages of resources (DESIGN.md "Order and dependencies"):
-//! mounts and auth methods → policies and password policies → auth config,
-//! roles, users and database connections → database roles → KV fixtures →
-//! `writes`, one after another in plan order. Each object names the objects
+//! plugins → namespaces → mounts, auth methods and audit devices → policies
+//! and password policies → auth config, tune, roles, users, database
+//! connections and PKI CAs → database roles, PKI roles, identity entities and
+//! groups → identity aliases → KV fixtures → `writes`, one after another in
+//! plan order. Each object names the objects
 //! it depends on, so a failure skips only what needs it.
 
 use super::sections;
@@ -26,16 +28,30 @@ impl Stage {
 }
 
 pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
+    let mut first = sections::mounts_and_auth_methods(loaded);
+    first.extend(sections::audit_devices(loaded));
+    let mut policies = sections::policies(loaded);
+    policies.extend(sections::audit_request_headers(loaded));
     let mut config = sections::auth_config_roles_users(loaded);
     config.extend(sections::database_connections(loaded));
+    config.extend(sections::pki_cas(loaded));
+    let mut roles = sections::database_roles(loaded);
+    roles.extend(sections::pki_roles(loaded));
+    roles.extend(sections::identity_entities_and_groups(loaded));
     vec![
+        Stage::new("plugins", sections::plugins(loaded)),
+        Stage::new("namespaces", sections::namespaces(loaded)),
+        Stage::new("mounts, auth methods and audit devices", first),
+        Stage::new("policies and password policies", policies),
         Stage::new(
-            "mounts and auth methods",
-            sections::mounts_and_auth_methods(loaded),
+            "auth config, tune, roles, users, database connections and pki CAs",
+            config,
         ),
-        Stage::new("policies and password policies", sections::policies(loaded)),
-        Stage::new("auth config, roles, users and database connections", config),
-        Stage::new("database roles", sections::database_roles(loaded)),
+        Stage::new(
+            "database roles, pki roles, identity entities and groups",
+            roles,
+        ),
+        Stage::new("identity aliases", sections::identity_aliases(loaded)),
         Stage::new("kv fixtures", sections::kv_fixtures(loaded)),
         Stage {
             sequential: true,

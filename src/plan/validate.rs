@@ -17,6 +17,9 @@ pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
     checks.databases()?;
     checks.kv()?;
     checks.writes()?;
+    super::model::validate_identity(loaded)?;
+    super::model::validate_pki(loaded)?;
+    super::model::validate_system(loaded)?;
     no_generate_outside_kv(loaded.root(), &mut Vec::new())?;
     super::policies::check_policies(loaded)
 }

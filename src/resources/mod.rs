@@ -43,6 +43,17 @@ pub enum Kind {
     DatabaseStaticRole,
     KvSecret,
     Write,
+    AuthTune,
+    Plugin,
+    Namespace,
+    AuditDevice,
+    AuditHeader,
+    IdentityEntity,
+    IdentityGroup,
+    IdentityAlias,
+    PkiCa,
+    PkiConfig,
+    PkiRole,
 }
 
 impl Kind {
@@ -59,6 +70,17 @@ impl Kind {
             Kind::DatabaseStaticRole => "database static role",
             Kind::KvSecret => "kv secret",
             Kind::Write => "write",
+            Kind::AuthTune => "auth tune",
+            Kind::Plugin => "plugin",
+            Kind::Namespace => "namespace",
+            Kind::AuditDevice => "audit device",
+            Kind::AuditHeader => "audit request header",
+            Kind::IdentityEntity => "identity entity",
+            Kind::IdentityGroup => "identity group",
+            Kind::IdentityAlias => "identity alias",
+            Kind::PkiCa => "pki ca",
+            Kind::PkiConfig => "pki config",
+            Kind::PkiRole => "pki role",
         }
     }
 }
@@ -94,6 +116,21 @@ pub mod deps {
     }
     pub fn policy(name: &str) -> String {
         format!("policy:{}", name.to_lowercase())
+    }
+    pub fn plugin(kind_and_name: &str) -> String {
+        format!("plugin:{}", kind_and_name.trim_matches('/'))
+    }
+    pub fn namespace(name: &str) -> String {
+        format!("namespace:{}", name.trim_matches('/'))
+    }
+    pub fn entity(name: &str) -> String {
+        format!("entity:{name}")
+    }
+    pub fn group(name: &str) -> String {
+        format!("group:{name}")
+    }
+    pub fn pki_ca(mount: &str) -> String {
+        format!("pki_ca:{}", mount.trim_matches('/'))
     }
     pub fn object(path: &str) -> String {
         format!("object:{path}")

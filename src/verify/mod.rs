@@ -2,6 +2,7 @@
 //! writes succeeded. Run after `apply` (unless `--no-verify`) and by `verify`.
 
 mod checks;
+mod pki;
 
 use futures::stream::{self, StreamExt};
 
@@ -14,6 +15,7 @@ use crate::secret::scrub;
 use crate::vault::VaultError;
 
 use checks::{capabilities, database_creds, kv_keys, login};
+use pki::pki_issue;
 
 /// Runs the checks; a check that uses an object that failed (`failed`: its
 /// dependency key) is skipped, not run.
@@ -46,6 +48,7 @@ pub async fn run_checks(
                 Check::DatabaseCreds(c) => database_creds(ctx, c).await,
                 Check::Login(c) => login(ctx, c).await,
                 Check::Capabilities(c) => capabilities(ctx, c).await,
+                Check::PkiIssue(c) => pki_issue(ctx, c).await,
             };
             let (message, could_not_run) = match outcome {
                 Ok(()) => (None, false),
@@ -86,6 +89,10 @@ fn needs(check: &Check) -> Vec<String> {
             keys
         }
         Check::Capabilities(c) => vec![deps::policy(&c.policy)],
+        Check::PkiIssue(c) => vec![
+            deps::mount(&c.mount),
+            deps::object(&format!("{}/roles/{}", c.mount, c.role)),
+        ],
     }
 }
 
@@ -105,6 +112,7 @@ fn describe(check: &Check) -> (&'static str, String) {
             ),
         ),
         Check::Capabilities(c) => ("capabilities", format!("policy {} on {}", c.policy, c.path)),
+        Check::PkiIssue(c) => ("pki_issue", format!("{}/issue/{}", c.mount, c.role)),
     }
 }
 

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod auth_sections;
 mod common;
 mod data_path;
 mod database;
@@ -13,8 +14,11 @@ mod exit_codes;
 mod fail_right;
 mod ha;
 mod hook;
+mod identity;
 mod once_and_order;
+mod pki;
 mod plan_files;
 mod redaction;
+mod system_sections;
 mod trust;
 mod unknown_fields;

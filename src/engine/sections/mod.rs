@@ -3,18 +3,26 @@
 //! the fields the API description is asked about. Shared here: the helpers
 //! that every builder uses.
 
+mod audit;
 mod auth;
 mod database;
+mod identity;
 mod kv;
 mod mounts;
+mod pki;
 mod policies;
+mod system;
 mod writes;
 
+pub(super) use audit::{audit_devices, audit_request_headers};
 pub(super) use auth::auth_config_roles_users;
 pub(super) use database::{database_connections, database_roles};
+pub(super) use identity::{identity_aliases, identity_entities_and_groups};
 pub(super) use kv::kv_fixtures;
 pub(super) use mounts::mounts_and_auth_methods;
+pub(super) use pki::{pki_cas, pki_roles};
 pub(super) use policies::policies;
+pub(super) use system::{namespaces, plugins};
 pub(super) use writes::writes;
 
 use super::fields_gate::FieldSet;

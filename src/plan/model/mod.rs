@@ -6,6 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+mod identity;
+mod pki;
+mod system;
+
+pub use identity::*;
+pub use pki::*;
+pub use system::*;
+
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,12 +39,31 @@ pub struct Plan {
     pub writes: Vec<Write>,
     #[serde(default)]
     pub verify: Vec<Check>,
+    /// `sys/plugins/catalog/<type>/<name>`, keyed `<type>/<name>`; before mounts.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, Plugin>,
+    /// Created before everything else, relative to the token's namespace.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// `sys/audit/<path>`.
+    #[serde(default)]
+    pub audit: BTreeMap<String, AuditDevice>,
+    /// `sys/config/auditing/request-headers/<name>`.
+    #[serde(default)]
+    pub audit_request_headers: BTreeMap<String, Fields>,
+    #[serde(default)]
+    pub identity: Identity,
+    /// Keyed by a mount of type `pki`.
+    #[serde(default)]
+    pub pki: BTreeMap<String, PkiMount>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VaultSection {
     pub expect_token: Option<ExpectToken>,
+    /// The namespace everything but `namespaces:` is converged in.
+    pub namespace: Option<String>,
     /// Where the tool keeps its records (`Once` actions, ownership).
     #[serde(default)]
     pub registry: RegistrySettings,
@@ -98,7 +125,8 @@ pub struct Mount {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthMethod {
-    #[serde(rename = "type")]
+    /// Absent only for the builtin `token` method, which is never enabled.
+    #[serde(rename = "type", default)]
     pub kind: String,
     pub description: Option<String>,
     /// Written to `auth/<path>/config`.
@@ -110,6 +138,18 @@ pub struct AuthMethod {
     /// Written to `auth/<path>/users/<name>` (userpass, ldap).
     #[serde(default)]
     pub users: BTreeMap<String, Fields>,
+    /// Written to `auth/<path>/groups/<name>` (ldap, okta).
+    #[serde(default)]
+    pub groups: BTreeMap<String, Fields>,
+    /// Written to `auth/<path>/certs/<name>` (cert).
+    #[serde(default)]
+    pub certs: BTreeMap<String, Fields>,
+    /// Any other sub-path of the method (`map/teams/<n>` for github).
+    #[serde(default)]
+    pub paths: BTreeMap<String, Fields>,
+    /// `sys/auth/<path>/tune`, compared like a mount's config.
+    #[serde(default)]
+    pub tune: Fields,
 }
 
 /// A password policy: its HCL rules inline or from a file.
@@ -222,6 +262,7 @@ pub enum Check {
     DatabaseCreds(DatabaseCredsCheck),
     Login(LoginCheck),
     Capabilities(CapabilitiesCheck),
+    PkiIssue(PkiIssueCheck),
 }
 
 #[derive(Debug, Deserialize)]

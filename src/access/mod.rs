@@ -1,0 +1,12 @@
+//! What the job itself needs: the minimal Vault policy for its token
+//! (`vault-converge policy`) and the Kubernetes RBAC to read exactly the
+//! secrets its `secretKeyRef`s name (`vault-converge rbac`).
+
+mod identity;
+mod pki;
+mod policy;
+mod rbac;
+mod system;
+
+pub use policy::policy_hcl;
+pub use rbac::{rbac_yaml, secret_refs};
