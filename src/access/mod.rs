@@ -2,6 +2,7 @@
 //! (`vault-converge policy`) and the Kubernetes RBAC to read exactly the
 //! secrets its `secretKeyRef`s name (`vault-converge rbac`).
 
+mod auth;
 mod identity;
 mod pki;
 mod policy;

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::plan::model::{Check, Plan, WriteMode};
-use crate::resources::auth::role_collection;
 
 /// Path → capabilities, merged.
 #[derive(Default)]
@@ -31,35 +30,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
         g.add(format!("sys/mounts/{path}"), &RW);
         g.add(format!("sys/mounts/{path}/tune"), &["update"]);
     }
-    if !plan.auth.is_empty() {
-        g.add("sys/auth", &["read"]);
-    }
-    for (path, method) in &plan.auth {
-        let path = trim(path);
-        // Enabling an auth method needs sudo.
-        g.add(
-            format!("sys/auth/{path}"),
-            &["read", "create", "update", "sudo"],
-        );
-        g.add(format!("sys/auth/{path}/tune"), &["update"]);
-        if method.config.is_some() {
-            g.add(format!("auth/{path}/config"), &RW);
-        }
-        let collections = [
-            (role_collection(&method.kind), &method.roles),
-            ("users", &method.users),
-        ];
-        for (segment, entries) in collections {
-            if entries.is_empty() {
-                continue;
-            }
-            let collection = format!("auth/{path}/{segment}");
-            g.add(collection.clone(), &["list"]);
-            for name in entries.keys() {
-                g.add(format!("{collection}/{name}"), &RW);
-            }
-        }
-    }
+    super::auth::grants(plan, &mut g);
     if !plan.policies.is_empty() {
         g.add("sys/policies/acl", &["list"]);
     }

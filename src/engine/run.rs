@@ -170,7 +170,7 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
                 tracing::info!(object = %id, "changed while being written; comparing again");
                 ctx.forget_cached_state();
             }
-            Err(e) => return failed(report, &e),
+            Err(e) => return failed(report, &resource.explain(e)),
         }
     }
 }

@@ -6,7 +6,7 @@ use super::node::{Loc, Node, Value};
 
 pub fn typed(root: &Node) -> Result<Plan, PlanError> {
     let json = root.to_json();
-    serde_path_to_error::deserialize::<_, Plan>(json).map_err(|err| {
+    let mut plan = serde_path_to_error::deserialize::<_, Plan>(json).map_err(|err| {
         let segments: Vec<String> = err
             .path()
             .iter()
@@ -28,7 +28,9 @@ pub fn typed(root: &Node) -> Result<Plan, PlanError> {
             },
             message,
         }
-    })
+    })?;
+    plan.fill_defaults();
+    Ok(plan)
 }
 
 /// The deepest node on `path`; for an unknown field, the offending key itself.

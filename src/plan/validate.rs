@@ -2,9 +2,10 @@
 
 use super::error::PlanError;
 use super::load::LoadedPlan;
-use super::model::{split_sync, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
+use super::model::{split_sync, AuthMethod, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
 use super::node::{Loc, Node, Value};
 pub use super::warnings::warnings;
+use crate::paths::auth::{role_collection, TOKEN_METHOD};
 
 /// Mount types whose fixtures `kv:` can write (`generic` is KV v1's old name).
 const KV_TYPES: [&str; 4] = ["kv", "kv-v1", "kv-v2", "generic"];
@@ -75,17 +76,65 @@ impl Checks<'_> {
     fn auth(&self) -> Result<(), PlanError> {
         for (name, method) in &self.loaded.plan.auth {
             check_path(name).map_err(|m| self.invalid(&["auth", name], m))?;
-            if method.kind.trim().is_empty() {
-                return Err(self.invalid(&["auth", name, "type"], "auth type is empty"));
+            let kind = method.kind.trim();
+            if kind.is_empty() {
+                return Err(self.invalid(
+                    &["auth", name],
+                    "auth type is empty: set `type:` (only the builtin `token` method needs none)",
+                ));
+            }
+            if kind == TOKEN_METHOD {
+                self.token_method(name, method)?;
+            }
+            if !method.roles.is_empty() && role_collection(kind).is_none() {
+                return Err(self.invalid(
+                    &["auth", name, "roles"],
+                    format!("`{kind}` auth methods have no roles; declare their objects under users:, groups: or paths:"),
+                ));
             }
             if let Some(config) = &method.config {
                 self.sync(&["auth", name, "config"], config)?;
             }
-            for (section, objects) in [("roles", &method.roles), ("users", &method.users)] {
+            let sections = [
+                ("roles", &method.roles),
+                ("users", &method.users),
+                ("groups", &method.groups),
+                ("certs", &method.certs),
+                ("paths", &method.paths),
+            ];
+            for (section, objects) in sections {
                 for (object, fields) in objects {
+                    check_path(object)
+                        .map_err(|m| self.invalid(&["auth", name, section, object], m))?;
                     self.sync(&["auth", name, section, object], fields)?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The builtin token method is never enabled: it only has roles and tune.
+    fn token_method(&self, name: &str, method: &AuthMethod) -> Result<(), PlanError> {
+        if name.trim_matches('/') != TOKEN_METHOD {
+            return Err(self.invalid(
+                &["auth", name, "type"],
+                "the builtin token method lives at `token` and cannot be enabled elsewhere; \
+                 declare its roles under `auth: {token: {roles: ...}}`",
+            ));
+        }
+        let unsupported = [
+            ("config", method.config.is_some()),
+            ("users", !method.users.is_empty()),
+            ("groups", !method.groups.is_empty()),
+            ("certs", !method.certs.is_empty()),
+            ("paths", !method.paths.is_empty()),
+            ("description", method.description.is_some()),
+        ];
+        if let Some((key, _)) = unsupported.iter().find(|(_, set)| *set) {
+            return Err(self.invalid(
+                &["auth", name, key],
+                format!("the builtin token method takes only roles: and tune:, not {key}:"),
+            ));
         }
         Ok(())
     }

@@ -30,6 +30,7 @@ pub struct Context {
     mounts: Mutex<Table>,
     auth_mounts: Mutex<Table>,
     listings: Mutex<HashMap<String, Listing>>,
+    plugin_catalog: OnceCell<Option<Arc<Json>>>,
     /// `plan`: objects under auth methods the run would create have no
     /// accessor yet, and show a placeholder instead.
     pub planning: bool,
@@ -44,6 +45,7 @@ impl Context {
             mounts: Mutex::default(),
             auth_mounts: Mutex::default(),
             listings: Mutex::new(HashMap::new()),
+            plugin_catalog: OnceCell::new(),
             planning: false,
         }
     }
@@ -151,6 +153,22 @@ impl Context {
 }
 
 impl Context {
+    /// The plugin catalog (`sys/plugins/catalog`: names by type), read at
+    /// most once; `None` when the token may not read it.
+    pub async fn plugin_catalog(&self) -> Option<Arc<Json>> {
+        self.plugin_catalog
+            .get_or_init(|| async {
+                let answer = self
+                    .vault
+                    .request_uncounted(crate::vault::Method::Get, "sys/plugins/catalog", None)
+                    .await
+                    .ok()?;
+                answer.body.get("data").cloned().map(Arc::new)
+            })
+            .await
+            .clone()
+    }
+
     /// Whether KV secret `path` exists, from the listing of its top-level
     /// directory (`dir`: `<mount>/metadata` on v2, `<mount>` on v1): a
     /// fixture under an absent directory is absent without a request of its

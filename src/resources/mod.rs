@@ -3,7 +3,6 @@
 //! normalization, and say which requests would make Vault match. The engine
 //! decides whether to send them.
 
-pub mod auth;
 pub mod compare;
 pub mod context;
 pub mod database;
@@ -43,7 +42,7 @@ pub enum Kind {
     DatabaseStaticRole,
     KvSecret,
     Write,
-    AuthTune,
+    AuthPath,
     Plugin,
     Namespace,
     AuditDevice,
@@ -70,7 +69,7 @@ impl Kind {
             Kind::DatabaseStaticRole => "database static role",
             Kind::KvSecret => "kv secret",
             Kind::Write => "write",
-            Kind::AuthTune => "auth tune",
+            Kind::AuthPath => "auth path",
             Kind::Plugin => "plugin",
             Kind::Namespace => "namespace",
             Kind::AuditDevice => "audit device",
@@ -229,6 +228,11 @@ pub trait Resource: Send + Sync {
     /// The fields checked against the server's API description before any write.
     fn fields_to_check(&self) -> Option<&FieldSet> {
         None
+    }
+    /// Says what a failed write means for this kind of object, when Vault's
+    /// own message does not (a method type missing from the plugin catalog).
+    fn explain(&self, error: ObjectError) -> ObjectError {
+        error
     }
 }
 

@@ -11,7 +11,12 @@ use super::{
     Resource,
 };
 use crate::engine::fields_gate::FieldSet;
+use crate::paths::auth::is_missing_plugin;
 use crate::plan::model::Fields;
+use crate::vault::VaultError;
+
+/// Type names Vault accepts that the catalog lists under another name.
+const ALIASES: [&str; 2] = ["generic", "kv-v1"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -40,6 +45,9 @@ pub struct MountResource {
     pub upgrade: bool,
     /// Checked against the server's API description before any write.
     pub check: Option<FieldSet>,
+    /// `plan` asks the plugin catalog for the type; off when the plan
+    /// registers the plugin itself (it is not in the catalog yet).
+    pub catalog_check: bool,
 }
 
 /// Settings of a mount as planned; values may be sources.
@@ -80,7 +88,45 @@ impl MountResource {
             config,
             upgrade,
             check: None,
+            catalog_check: true,
         }
+    }
+
+    fn catalog_type(&self) -> &'static str {
+        match self.table {
+            Table::SecretEngines => "secret",
+            Table::AuthMethods => "auth",
+        }
+    }
+
+    /// `plan` says what `apply` would hit: a type missing from the catalog.
+    async fn check_catalog(&self, ctx: &Context) -> Result<(), ObjectError> {
+        if !ctx.planning || !self.catalog_check || ALIASES.contains(&self.kind.as_str()) {
+            return Ok(());
+        }
+        let Some(catalog) = ctx.plugin_catalog().await else {
+            return Ok(());
+        };
+        let Some(names) = catalog.get(self.catalog_type()).and_then(Json::as_array) else {
+            return Ok(());
+        };
+        if names.iter().any(|n| n.as_str() == Some(self.kind.as_str())) {
+            return Ok(());
+        }
+        Err(self.missing_plugin())
+    }
+
+    fn missing_plugin(&self) -> ObjectError {
+        let what = match self.table {
+            Table::SecretEngines => "secrets engine",
+            Table::AuthMethods => "auth method",
+        };
+        ObjectError::Invalid(format!(
+            "{what} type `{}` is not in this server's plugin catalog (OpenBao ships no github, \
+             aws, gcp, azure, ldap or okta plugins): register the plugin under `plugins:` or \
+             remove `{}` from the plan; nothing under it was written",
+            self.kind, self.path
+        ))
     }
 
     fn create(&self, options: &Json, config: &Json) -> Change {
@@ -201,6 +247,15 @@ impl Resource for MountResource {
         self.check.as_ref()
     }
 
+    fn explain(&self, error: ObjectError) -> ObjectError {
+        match &error {
+            ObjectError::Vault(VaultError::Status {
+                code: 400, message, ..
+            }) if is_missing_plugin(message) => self.missing_plugin(),
+            _ => error,
+        }
+    }
+
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
             let options = body_of(&resolve_fields(ctx, &self.options).await?);
@@ -210,7 +265,10 @@ impl Resource for MountResource {
                 Table::AuthMethods => ctx.auth_table().await?,
             };
             match table_entry(&table, &self.path) {
-                None => Ok(self.create(&options, &config)),
+                None => {
+                    self.check_catalog(ctx).await?;
+                    Ok(self.create(&options, &config))
+                }
                 Some(entry) => self.compare(entry, &options, &config),
             }
         })

@@ -77,7 +77,7 @@ impl Vault {
     pub async fn read(&self, path: &str) -> Result<Option<Json>, VaultError> {
         match self.request(Method::Get, path, None).await {
             Ok(answer) => Ok(Some(answer.body)),
-            Err(e) if e.code() == Some(404) => Ok(None),
+            Err(e) if e.code() == Some(404) || says_absent(&e) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -291,5 +291,19 @@ impl Vault {
             addr: self.addr.clone(),
             reason,
         }
+    }
+}
+
+/// Some plugins answer a read of an absent object with 400 and a message
+/// saying so (`no such CRL x`, `Could not find header`) instead of 404.
+fn says_absent(error: &VaultError) -> bool {
+    match error {
+        VaultError::Status {
+            code: 400, message, ..
+        } => {
+            let message = message.to_lowercase();
+            message.starts_with("no such ") || message.starts_with("could not find ")
+        }
+        _ => false,
     }
 }

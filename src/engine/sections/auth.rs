@@ -1,14 +1,14 @@
-//! Builds the auth part of the third stage: each auth method's config, roles
-//! and users.
+//! Builds the auth part of the third stage: each auth method's config,
+//! roles, users, groups, certs and other sub-paths.
 
 use super::{field_set, object_id, sync_of, trim, Listed};
 use crate::engine::needs::fields_accessor_needs;
+use crate::paths::auth::role_collection;
 use crate::plan::LoadedPlan;
-use crate::resources::auth::role_collection;
 use crate::resources::fields::FieldsResource;
 use crate::resources::{deps, Kind, Resource};
 
-/// The config, roles and users of the auth methods.
+/// The config and the objects under each auth method.
 pub(in crate::engine) fn auth_config_roles_users(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
     let plan = &loaded.plan;
     let mut config: Vec<Box<dyn Resource>> = Vec::new();
@@ -40,11 +40,15 @@ pub(in crate::engine) fn auth_config_roles_users(loaded: &LoadedPlan) -> Vec<Box
                 sync,
             }));
         }
-        let collections = [
-            (role_collection(&a.kind), "roles", &a.roles),
-            ("users", "users", &a.users),
-        ];
-        for (segment, key, entries) in collections {
+        let mount = (format!("auth/{path}"), a.kind.clone());
+        let roles = role_collection(&a.kind).map(|segment| (segment, "roles", &a.roles));
+        let named = [
+            ("users", &a.users),
+            ("groups", &a.groups),
+            ("certs", &a.certs),
+        ]
+        .map(|(segment, entries)| (segment, segment, entries));
+        for (segment, key, entries) in roles.into_iter().chain(named) {
             let collection = format!("auth/{path}/{segment}");
             for (name, fields) in entries {
                 let (sync, fields) = sync_of(fields);
@@ -55,10 +59,31 @@ pub(in crate::engine) fn auth_config_roles_users(loaded: &LoadedPlan) -> Vec<Box
                     collection: &collection,
                     name,
                     at: &["auth", &path, key, name],
-                    mount: (format!("auth/{path}"), a.kind.clone()),
+                    mount: mount.clone(),
                 };
                 config.push(listed.resource(loaded, fields, sync, needs));
             }
+        }
+        for (sub_path, fields) in &a.paths {
+            let (sync, fields) = sync_of(fields);
+            let vault_path = format!("auth/{path}/{}", trim(sub_path));
+            let at = ["auth", path.as_str(), "paths", sub_path.as_str()];
+            let mut needs = vec![deps::auth(&path)];
+            needs.extend(fields_accessor_needs(&fields));
+            config.push(Box::new(FieldsResource {
+                id: object_id(
+                    loaded,
+                    Kind::AuthPath,
+                    vault_path.clone(),
+                    &at,
+                    deps::object(&vault_path),
+                    needs,
+                ),
+                listing: None,
+                check: field_set(loaded, &vault_path, &fields, &at, Some(mount.clone())),
+                fields,
+                sync,
+            }));
         }
     }
     config

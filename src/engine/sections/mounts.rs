@@ -1,7 +1,8 @@
 //! Builds the first stage: secrets engines (`mounts`) and auth methods
-//! (`auth`), which everything else is written under.
+//! (`auth`, with their tune settings), which everything else is written under.
 
 use super::{field_set, object_id, trim};
+use crate::paths::auth::TOKEN_METHOD;
 use crate::plan::model::Fields;
 use crate::plan::LoadedPlan;
 use crate::resources::mount::{MountResource, MountSpec, Table};
@@ -32,6 +33,7 @@ pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box
                 upgrade: m.upgrade,
             },
         );
+        mount.catalog_check = !plan.plugins.contains_key(&format!("secret/{}", m.kind));
         mount.check = field_set(
             loaded,
             &format!("sys/mounts/{path}/tune"),
@@ -43,7 +45,11 @@ pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box
     }
     for (path, a) in &plan.auth {
         let path = trim(path);
-        mounts.push(Box::new(MountResource::new(
+        // The builtin token method exists on every server: only its tune is ours.
+        if a.kind == TOKEN_METHOD && a.tune.is_empty() {
+            continue;
+        }
+        let mut method = MountResource::new(
             object_id(
                 loaded,
                 Kind::AuthMethod,
@@ -58,10 +64,19 @@ pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box
                 kind: a.kind.clone(),
                 description: a.description.clone(),
                 options: Fields::new(),
-                config: Fields::new(),
+                config: a.tune.clone(),
                 upgrade: false,
             },
-        )));
+        );
+        method.catalog_check = !plan.plugins.contains_key(&format!("auth/{}", a.kind));
+        method.check = field_set(
+            loaded,
+            &format!("sys/auth/{path}/tune"),
+            &a.tune,
+            &["auth", &path, "tune"],
+            None,
+        );
+        mounts.push(Box::new(method));
     }
     mounts
 }

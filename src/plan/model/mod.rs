@@ -300,6 +300,17 @@ pub struct CapabilitiesCheck {
     pub expect: Vec<String>,
 }
 
+impl Plan {
+    /// Defaults serde cannot express: the builtin `token` method needs no type.
+    pub(in crate::plan) fn fill_defaults(&mut self) {
+        for (path, method) in &mut self.auth {
+            if method.kind.is_empty() && path.trim_matches('/') == "token" {
+                method.kind = "token".to_owned();
+            }
+        }
+    }
+}
+
 /// The key of a field map that is ours, not Vault's: `sync` on objects with
 /// write-only fields (auth config, roles, users).
 pub const SYNC_FIELD: &str = "sync";
