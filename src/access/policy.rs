@@ -91,12 +91,11 @@ pub fn policy_hcl(plan: &Plan) -> String {
         } else {
             (format!("{mount}/metadata"), format!("{mount}/data"))
         };
+        // One LIST of the mount's top level tells which fixtures exist (Context::kv_exists).
+        if !fixtures.is_empty() {
+            g.add(list, &["list"]);
+        }
         for path in fixtures.keys().map(|p| trim(p)) {
-            let dir = path
-                .rsplit_once('/')
-                .map(|(d, _)| format!("/{d}"))
-                .unwrap_or_default();
-            g.add(format!("{list}{dir}"), &["list"]);
             g.add(format!("{data}/{path}"), &RW);
         }
     }
