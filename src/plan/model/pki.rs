@@ -223,3 +223,56 @@ pub(in crate::plan) fn validate_pki(loaded: &LoadedPlan) -> Result<(), PlanError
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::{load_with, validate::validate, LocalSources};
+
+    /// The validation error for `pki:` below one planned pki mount, with its line.
+    fn refused(pki: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        let yaml = format!(
+            "version: 1\nmounts: {{pki-root: {{type: pki}}, app: {{type: transit}}}}\npki:\n{pki}"
+        );
+        std::fs::write(&path, yaml).unwrap();
+        let loaded = load_with(&[path], LocalSources::MayBeAbsent).unwrap();
+        validate(&loaded)
+            .expect_err("the plan must be refused")
+            .to_string()
+    }
+
+    #[test]
+    fn cas_that_cannot_be_generated_are_refused_with_their_line() {
+        for (pki, line, says) in [
+            ("  pki-root:\n    root: {key_type: ec}\n", 5, "common_name"),
+            ("  pki-root:\n    root: {common_name: R, signed_by: x}\n", 5, "signed_by"),
+            ("  pki-root:\n    intermediate: {common_name: I}\n", 5, "signed_by: <pki mount>"),
+            (
+                "  pki-root:\n    root: {common_name: R}\n    intermediate: {common_name: I, signed_by: x}\n",
+                4,
+                "not both",
+            ),
+            (
+                "  pki-root:\n    root: {common_name: R, export_key_to: {mount: app, path: k}}\n",
+                5,
+                "kv mount",
+            ),
+            (
+                "  pki-root:\n    root: {common_name: R, export_key_to: {mount: app}}\n",
+                5,
+                "export_key_to",
+            ),
+            ("  app:\n    root: {common_name: R}\n", 4, "type pki"),
+            (
+                "  a:\n    intermediate: {common_name: A, signed_by: b}\n  b:\n    intermediate: {common_name: B, signed_by: a}\n",
+                5,
+                "loops",
+            ),
+        ] {
+            let text = refused(pki);
+            assert!(text.contains(&format!("p.yaml:{line}:")), "{pki}: {text}");
+            assert!(text.contains(says), "{pki}: {text}");
+        }
+    }
+}

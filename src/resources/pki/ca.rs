@@ -77,11 +77,24 @@ pub fn csr_fields(fields: &crate::plan::model::Fields) -> Vec<String> {
 
 /// The registry's record that the CA of `mount` was generated; per mount
 /// instance (its accessor), so a mount disabled and enabled again starts anew.
-/// `None` while the mount does not exist (`plan` before it is enabled).
+/// `None` while the mount does not exist (`plan` before it is enabled). A
+/// mount of another type is refused: generating there would write nonsense
+/// (a KV secret at `root/generate/internal`).
 async fn once_key(ctx: &Context, mount: &str) -> Result<Option<String>, ObjectError> {
     let table = ctx.fresh_mount_table().await?;
-    Ok(table_entry(&table, mount)
-        .and_then(|e| e.get("accessor"))
+    let Some(entry) = table_entry(&table, mount) else {
+        return Ok(None);
+    };
+    match entry.get("type").and_then(Json::as_str) {
+        Some("pki") | None => {}
+        Some(other) => {
+            return Err(ObjectError::Conflict(format!(
+                "{mount} is a mount of type `{other}`, not pki: no CA is generated there"
+            )))
+        }
+    }
+    Ok(entry
+        .get("accessor")
         .and_then(Json::as_str)
         .map(|accessor| format!("pki_ca:{mount}@{accessor}")))
 }
