@@ -1,7 +1,8 @@
 //! Plan → ordered stages of resources (DESIGN.md "Order and dependencies"):
 //! plugins → namespaces → mounts, auth methods and audit devices → policies
 //! and password policies → auth config, tune, roles, users, database
-//! connections and PKI CAs → database roles, PKI roles, identity entities and
+//! connections and PKI CAs (intermediates in stages right after, each after
+//! the CA that signs it) → database roles, PKI roles, identity entities and
 //! groups → identity aliases → KV fixtures → `writes`, one after another in
 //! plan order. Each object names the objects
 //! it depends on, so a failure skips only what needs it.
@@ -38,7 +39,7 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
     let mut roles = sections::database_roles(loaded);
     roles.extend(sections::pki_roles(loaded));
     roles.extend(sections::identity_entities_and_groups(loaded));
-    vec![
+    let mut stages = vec![
         Stage::new("plugins", sections::plugins(loaded)),
         Stage::new("namespaces", sections::namespaces(loaded)),
         Stage::new("mounts, auth methods and audit devices", first),
@@ -47,6 +48,12 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
             "auth config, tune, roles, users, database connections and pki CAs",
             config,
         ),
+    ];
+    // Each after the CA that signs it (see sections/pki.rs); none without intermediates.
+    for level in sections::pki_intermediates(loaded) {
+        stages.push(Stage::new("pki intermediate CAs", level));
+    }
+    stages.extend([
         Stage::new(
             "database roles, pki roles, identity entities and groups",
             roles,
@@ -57,5 +64,6 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
             sequential: true,
             ..Stage::new("writes", sections::writes(loaded))
         },
-    ]
+    ]);
+    stages
 }

@@ -175,8 +175,8 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
     }
 }
 
-/// Sends the change's requests in order and returns Vault's warnings. When a
-/// request after the first fails, the rollback undoes the first.
+/// Sends the change's requests in order, then its steps, and returns Vault's
+/// warnings. When a request after the first fails, the rollback undoes the first.
 async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError> {
     let mut warnings = Vec::new();
     for (i, request) in change.requests.iter().enumerate() {
@@ -207,6 +207,9 @@ async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError
                 return Err(ObjectError::Incomplete { error, note });
             }
         }
+    }
+    if let Some(steps) = &change.steps {
+        warnings.extend(steps.run(ctx).await?);
     }
     Ok(warnings)
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fields;
 pub mod kv;
 pub mod mount;
+pub mod pki;
 pub mod policy;
 pub mod write;
 
@@ -195,6 +196,15 @@ pub struct Change {
     pub rollback: Option<Request>,
     /// A `Once` record the registry keeps after the requests succeed.
     pub once: Option<String>,
+    /// Sent after `requests`: work whose requests need the answers of the
+    /// ones before (a CSR signed by another mount, a generated key stored in KV).
+    pub steps: Option<Box<dyn Steps>>,
+}
+
+/// Requests that depend on each other's answers, so they cannot be listed
+/// in advance. Returns Vault's warnings, like the fixed requests.
+pub trait Steps: Send + Sync {
+    fn run<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Result<Vec<String>, ObjectError>>;
 }
 
 impl Change {
@@ -206,6 +216,7 @@ impl Change {
             write_only: Vec::new(),
             rollback: None,
             once: None,
+            steps: None,
         }
     }
 

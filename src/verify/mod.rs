@@ -48,7 +48,7 @@ pub async fn run_checks(
                 Check::DatabaseCreds(c) => database_creds(ctx, c).await,
                 Check::Login(c) => login(ctx, c).await,
                 Check::Capabilities(c) => capabilities(ctx, c).await,
-                Check::PkiIssue(c) => pki_issue(ctx, c).await,
+                Check::PkiIssue(c) => pki_issue(ctx, &loaded.plan, c).await,
             };
             let (message, could_not_run) = match outcome {
                 Ok(()) => (None, false),
@@ -91,6 +91,7 @@ fn needs(check: &Check) -> Vec<String> {
         Check::Capabilities(c) => vec![deps::policy(&c.policy)],
         Check::PkiIssue(c) => vec![
             deps::mount(&c.mount),
+            deps::pki_ca(&c.mount),
             deps::object(&format!("{}/roles/{}", c.mount, c.role)),
         ],
     }

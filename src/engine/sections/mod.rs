@@ -20,7 +20,7 @@ pub(super) use database::{database_connections, database_roles};
 pub(super) use identity::{identity_aliases, identity_entities_and_groups};
 pub(super) use kv::kv_fixtures;
 pub(super) use mounts::mounts_and_auth_methods;
-pub(super) use pki::{pki_cas, pki_roles};
+pub(super) use pki::{pki_cas, pki_intermediates, pki_roles};
 pub(super) use policies::policies;
 pub(super) use system::{namespaces, plugins};
 pub(super) use writes::writes;
