@@ -258,3 +258,25 @@ fn auth_objects_the_method_cannot_have_are_refused_before_anything_is_written() 
         "auth type is empty",
     );
 }
+
+#[test]
+fn typos_in_tune_and_token_roles_are_found_before_anything_is_written() {
+    let (bao, _dir, plan) = dev_with_plan(
+        "version: 1\npolicies: {p: 'path \"a\" { capabilities = [\"read\"] }'}\nauth:\n  up:\n    type: userpass\n    tune: {listing_visiblity: unauth}\n  token:\n    roles:\n      ci: {allowed_polices: [a]}\n",
+    );
+    for command in ["plan", "apply"] {
+        let out = vc(&bao, &[command, "-f", plan.to_str().unwrap()], &[]);
+        out.assert_code(2);
+        for (field, line) in [("listing_visiblity", 6), ("allowed_polices", 9)] {
+            assert!(
+                out.stdout.contains(&format!("`{field}` ("))
+                    && out.stdout.contains(&format!("plan.yaml:{line})")),
+                "{field}: {}",
+                out.describe()
+            );
+        }
+    }
+    assert!(bao.read("sys/policies/acl/p").is_none());
+    assert!(auth_entry(&bao, "up").is_null());
+    assert!(bao.read("auth/token/roles/ci").is_none());
+}
