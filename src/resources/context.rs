@@ -30,6 +30,8 @@ pub struct Context {
     mounts: Mutex<Table>,
     auth_mounts: Mutex<Table>,
     listings: Mutex<HashMap<String, Listing>>,
+    /// Identity entities and groups read during the run.
+    pub identity: super::identity::Cache,
     /// `plan`: objects under auth methods the run would create have no
     /// accessor yet, and show a placeholder instead.
     pub planning: bool,
@@ -44,6 +46,7 @@ impl Context {
             mounts: Mutex::default(),
             auth_mounts: Mutex::default(),
             listings: Mutex::new(HashMap::new()),
+            identity: super::identity::Cache::default(),
             planning: false,
         }
     }
@@ -118,6 +121,7 @@ impl Context {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.identity.forget();
     }
 
     /// Marks the mount tables stale after the mounts stage wrote: readers

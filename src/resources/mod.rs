@@ -9,6 +9,7 @@ pub mod context;
 pub mod database;
 pub mod error;
 pub mod fields;
+pub mod identity;
 pub mod kv;
 pub mod mount;
 pub mod policy;
