@@ -47,52 +47,65 @@ pub async fn converge(
         }
         let started = Instant::now();
         let mut outcomes: Vec<(usize, ObjectReport)> = Vec::new();
-        let mut runnable = Vec::new();
-        for (i, resource) in stage.resources.iter().enumerate() {
-            let id = resource.id();
-            if let Some(error) = gate.error_for(s, i) {
-                let report = ObjectReport::new(id, Action::Unchanged);
-                outcomes.push((i, failed_with(report, &ObjectError::Invalid(error.clone()))));
-                continue;
-            }
-            if halted {
-                let mut report = ObjectReport::new(id, Action::Skipped);
-                report.hint = Some("not applied: the plan has unknown fields (see the failed objects); nothing was written".into());
-                outcomes.push((i, report));
-                continue;
-            }
-            match id.needs.iter().find_map(|n| failed.get(n)) {
-                Some(cause) => outcomes.push((i, skipped(resource.as_ref(), cause))),
-                None => runnable.push((i, resource)),
-            }
-        }
-        let width = if stage.sequential {
-            1
-        } else {
-            concurrency.max(1)
-        };
-        // Unordered, so one slow object never holds back the next ones;
-        // the report keeps plan order.
-        let ran: Vec<(usize, ObjectReport)> = stream::iter(runnable)
-            .map(|(i, r)| async move { (i, converge_one(ctx, r.as_ref(), mode).await) })
-            .buffer_unordered(width)
-            .collect()
-            .await;
-        outcomes.extend(ran);
-        outcomes.sort_by_key(|(i, _)| *i);
         let mut wrote = false;
-        for (i, outcome) in &outcomes {
-            let id = stage.resources[*i].id();
-            match outcome.action {
-                Action::Failed | Action::Skipped => {
-                    if let Some(key) = &id.provides {
-                        failed.insert(key.clone(), id.to_string());
-                    }
+        let mut pending: Vec<usize> = (0..stage.resources.len()).collect();
+        // Objects that need another object of the same stage (a group
+        // naming a member group) wait for it: the stage runs in waves.
+        while !pending.is_empty() {
+            let wave = next_wave(stage, &pending);
+            let mut in_wave = vec![false; stage.resources.len()];
+            for &i in &wave {
+                in_wave[i] = true;
+            }
+            pending.retain(|&i| !in_wave[i]);
+            let done_before = outcomes.len();
+            let mut runnable = Vec::new();
+            for &i in &wave {
+                let resource = &stage.resources[i];
+                let id = resource.id();
+                if let Some(error) = gate.error_for(s, i) {
+                    let report = ObjectReport::new(id, Action::Unchanged);
+                    outcomes.push((i, failed_with(report, &ObjectError::Invalid(error.clone()))));
+                    continue;
                 }
-                Action::Create | Action::Update | Action::Synced => wrote = true,
-                Action::Unchanged => {}
+                if halted {
+                    let mut report = ObjectReport::new(id, Action::Skipped);
+                    report.hint = Some("not applied: the plan has unknown fields (see the failed objects); nothing was written".into());
+                    outcomes.push((i, report));
+                    continue;
+                }
+                match id.needs.iter().find_map(|n| failed.get(n)) {
+                    Some(cause) => outcomes.push((i, skipped(resource.as_ref(), cause))),
+                    None => runnable.push((i, resource)),
+                }
+            }
+            let width = if stage.sequential {
+                1
+            } else {
+                concurrency.max(1)
+            };
+            // Unordered, so one slow object never holds back the next ones;
+            // the report keeps plan order.
+            let ran: Vec<(usize, ObjectReport)> = stream::iter(runnable)
+                .map(|(i, r)| async move { (i, converge_one(ctx, r.as_ref(), mode).await) })
+                .buffer_unordered(width)
+                .collect()
+                .await;
+            outcomes.extend(ran);
+            for (i, outcome) in &outcomes[done_before..] {
+                let id = stage.resources[*i].id();
+                match outcome.action {
+                    Action::Failed | Action::Skipped => {
+                        if let Some(key) = &id.provides {
+                            failed.insert(key.clone(), id.to_string());
+                        }
+                    }
+                    Action::Create | Action::Update | Action::Synced => wrote = true,
+                    Action::Unchanged => {}
+                }
             }
         }
+        outcomes.sort_by_key(|(i, _)| *i);
         if wrote && mode == Mode::Apply {
             // New mounts have accessors, versions and fields later stages need.
             ctx.forget_tables();
@@ -245,6 +258,31 @@ fn ignored_parameters(warnings: &[String]) -> Option<ObjectError> {
 fn is_create_race(error: &VaultError) -> bool {
     matches!(error, VaultError::Status { code: 400, message, .. }
         if message.contains("check-and-set") || message.contains("already in use"))
+}
+
+/// The pending objects of `stage` that need no other pending object of it
+/// (all of them when their needs go round in a circle).
+fn next_wave(stage: &Stage, pending: &[usize]) -> Vec<usize> {
+    let provided: HashMap<&str, usize> = pending
+        .iter()
+        .filter_map(|&i| Some((stage.resources[i].id().provides.as_deref()?, i)))
+        .collect();
+    let wave: Vec<usize> = pending
+        .iter()
+        .copied()
+        .filter(|&i| {
+            stage.resources[i]
+                .id()
+                .needs
+                .iter()
+                .all(|n| provided.get(n.as_str()).is_none_or(|&j| j == i))
+        })
+        .collect();
+    if wave.is_empty() {
+        pending.to_vec()
+    } else {
+        wave
+    }
 }
 
 fn failed(report: ObjectReport, error: &ObjectError) -> ObjectReport {

@@ -31,6 +31,8 @@ pub struct Context {
     auth_mounts: Mutex<Table>,
     listings: Mutex<HashMap<String, Listing>>,
     plugin_catalog: OnceCell<Option<Arc<Json>>>,
+    /// Identity entities and groups read during the run.
+    pub identity: super::identity::Cache,
     /// `plan`: objects under auth methods the run would create have no
     /// accessor yet, and show a placeholder instead.
     pub planning: bool,
@@ -46,6 +48,7 @@ impl Context {
             auth_mounts: Mutex::default(),
             listings: Mutex::new(HashMap::new()),
             plugin_catalog: OnceCell::new(),
+            identity: super::identity::Cache::default(),
             planning: false,
         }
     }
@@ -120,6 +123,7 @@ impl Context {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.identity.forget();
     }
 
     /// Marks the mount tables stale after the mounts stage wrote: readers

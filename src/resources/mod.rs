@@ -8,6 +8,7 @@ pub mod context;
 pub mod database;
 pub mod error;
 pub mod fields;
+pub mod identity;
 pub mod kv;
 pub mod mount;
 pub mod pki;
