@@ -33,6 +33,8 @@ pub struct Context {
     /// `plan`: objects under auth methods the run would create have no
     /// accessor yet, and show a placeholder instead.
     pub planning: bool,
+    /// The token's own namespace, when the plan's `vault.namespace` differs.
+    pub home: super::home::Home,
 }
 
 impl Context {
@@ -45,6 +47,7 @@ impl Context {
             auth_mounts: Mutex::default(),
             listings: Mutex::new(HashMap::new()),
             planning: false,
+            home: Default::default(),
         }
     }
 
@@ -118,6 +121,7 @@ impl Context {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.home.forget();
     }
 
     /// Marks the mount tables stale after the mounts stage wrote: readers

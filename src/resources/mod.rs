@@ -3,14 +3,19 @@
 //! normalization, and say which requests would make Vault match. The engine
 //! decides whether to send them.
 
+pub mod audit;
+pub mod audit_header;
 pub mod auth;
 pub mod compare;
 pub mod context;
 pub mod database;
 pub mod error;
 pub mod fields;
+pub mod home;
 pub mod kv;
 pub mod mount;
+pub mod namespace;
+pub mod plugin;
 pub mod policy;
 pub mod write;
 
@@ -162,6 +167,9 @@ pub struct Request {
     pub method: Method,
     pub path: String,
     pub body: Option<Json>,
+    /// Sent in the token's own namespace, not the plan's `vault.namespace`
+    /// (namespaces, plugins, audit devices and headers).
+    pub home: bool,
 }
 
 impl Request {
@@ -170,7 +178,13 @@ impl Request {
             method: Method::Post,
             path: path.into(),
             body: Some(body),
+            home: false,
         }
+    }
+
+    /// The same request, sent in the token's own namespace.
+    pub fn in_home(self) -> Request {
+        Request { home: true, ..self }
     }
 
     pub fn delete(path: impl Into<String>) -> Request {
@@ -178,6 +192,7 @@ impl Request {
             method: Method::Delete,
             path: path.into(),
             body: None,
+            home: false,
         }
     }
 }
@@ -229,6 +244,11 @@ pub trait Resource: Send + Sync {
     /// The fields checked against the server's API description before any write.
     fn fields_to_check(&self) -> Option<&FieldSet> {
         None
+    }
+    /// A write's failure in the object's own terms (an audit device the
+    /// server only accepts from its configuration file): by default as is.
+    fn explain(&self, error: ObjectError) -> ObjectError {
+        error
     }
 }
 
