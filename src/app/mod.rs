@@ -17,6 +17,7 @@ use crate::verify;
 
 mod connect;
 mod drift_guard;
+mod namespace;
 pub mod signals;
 
 use connect::{configured_token, connection, login_of};
@@ -168,6 +169,7 @@ pub async fn run(
         Registry::new(&loaded.plan.vault.registry),
     );
     ctx.planning = command == Command::Plan;
+    namespace::enter(&mut ctx, &loaded).await?;
     let result = converge_and_verify(&ctx, &loaded, &stages, command, settings, report).await;
     // The token from our login must not outlive the run, whatever happened.
     signals::revoke_login_token().await;

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use super::build::Stage;
 use crate::plan::node::Loc;
-use crate::resources::Context;
+use crate::resources::{Context, Kind};
 use crate::vault::schema::{mount_types, ApiSchema, FieldCheck};
 use crate::vault::{Method, VaultError};
 
@@ -38,38 +38,74 @@ pub struct FieldsGate {
     deferred: Vec<At>,
     /// Time spent reading descriptions and checking, for the report.
     elapsed: Duration,
+    /// The stage that creates the plan's namespace, while it does not exist:
+    /// every object waits for it.
+    waiting_for: Option<usize>,
 }
 
 impl FieldsGate {
     /// Reads the API description and checks every object it can.
     pub async fn check(ctx: &Context, stages: &[Stage]) -> Result<FieldsGate, VaultError> {
         let started = Instant::now();
+        let all: Vec<At> = stages
+            .iter()
+            .enumerate()
+            .flat_map(|(s, stage)| (0..stage.resources.len()).map(move |i| (s, i)))
+            .collect();
+        if ctx.home.pending.is_some() {
+            // The plan's namespace does not exist yet: its description is
+            // read right after the namespaces stage created it.
+            tracing::info!("the plan's namespace does not exist yet: planned fields are checked once it is created");
+            let waiting_for = stages.iter().position(|stage| {
+                stage
+                    .resources
+                    .iter()
+                    .any(|r| r.id().kind == Kind::Namespace)
+            });
+            return Ok(FieldsGate {
+                schema: ApiSchema::unavailable("the plan's namespace does not exist yet".into()),
+                errors: HashMap::new(),
+                deferred: all,
+                elapsed: started.elapsed(),
+                waiting_for,
+            });
+        }
         let mut gate = FieldsGate {
             schema: fetch(ctx).await?,
             errors: HashMap::new(),
             deferred: Vec::new(),
             elapsed: Duration::ZERO,
+            waiting_for: None,
         };
-        let all = stages
-            .iter()
-            .enumerate()
-            .flat_map(|(s, stage)| (0..stage.resources.len()).map(move |i| (s, i)));
-        gate.run(ctx, stages, all.collect()).await;
+        gate.run(ctx, stages, all).await;
         gate.elapsed = started.elapsed();
         Ok(gate)
     }
 
-    /// After the mounts stage wrote: the new mounts are in the description now.
-    pub async fn recheck(&mut self, ctx: &Context, stages: &[Stage]) -> Result<(), VaultError> {
-        if self.deferred.is_empty() {
+    /// After stage `after` wrote: new mounts (and a new namespace) are in
+    /// the description now.
+    pub async fn recheck(
+        &mut self,
+        ctx: &Context,
+        stages: &[Stage],
+        after: usize,
+    ) -> Result<(), VaultError> {
+        if self.deferred.is_empty() || self.waiting_for.is_some_and(|w| after < w) {
             return Ok(());
         }
+        self.waiting_for = None;
         let started = Instant::now();
         self.schema = fetch(ctx).await?;
         let deferred = std::mem::take(&mut self.deferred);
         self.run(ctx, stages, deferred).await;
-        // Still unknown after its mount exists: nothing can be checked.
-        self.deferred.clear();
+        // Still unknown after its mount exists: nothing can be checked. Objects
+        // under a mount a later stage creates wait for it.
+        let schema = &self.schema;
+        self.deferred.retain(|&(s, i)| {
+            let set = stages[s].resources[i].fields_to_check();
+            set.and_then(|set| set.mount.as_ref())
+                .is_some_and(|(mount, _)| !schema.has_mount(mount))
+        });
         self.elapsed += started.elapsed();
         Ok(())
     }

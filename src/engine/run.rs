@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 use super::build::Stage;
 use super::fields_gate::FieldsGate;
 use super::report::{ObjectReport, StageTiming};
+use crate::resources::home::in_home;
 use crate::resources::{Action, Change, Context, ObjectError, Resource};
 use crate::secret::scrub;
 use crate::vault::VaultError;
@@ -74,7 +75,14 @@ pub async fn converge(
                     outcomes.push((i, report));
                     continue;
                 }
-                match id.needs.iter().find_map(|n| failed.get(n)) {
+                // Objects in the plan's namespace need it when this run creates it.
+                let in_namespace = ctx
+                    .home
+                    .pending
+                    .as_ref()
+                    .filter(|_| !in_home(id.kind))
+                    .and_then(|key| failed.get(key));
+                match id.needs.iter().find_map(|n| failed.get(n)).or(in_namespace) {
                     Some(cause) => outcomes.push((i, skipped(resource.as_ref(), cause))),
                     None => runnable.push((i, resource)),
                 }
@@ -109,7 +117,7 @@ pub async fn converge(
         if wrote && mode == Mode::Apply {
             // New mounts have accessors, versions and fields later stages need.
             ctx.forget_tables();
-            if let Err(e) = gate.recheck(ctx, stages).await {
+            if let Err(e) = gate.recheck(ctx, stages, s).await {
                 tracing::warn!(error = %e, "cannot read the API description again; fields under new mounts are not checked");
             }
         }
@@ -193,8 +201,11 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
 async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError> {
     let mut warnings = Vec::new();
     for (i, request) in change.requests.iter().enumerate() {
-        match ctx
-            .vault
+        let vault = match request.home {
+            true => ctx.home_vault(),
+            false => &ctx.vault,
+        };
+        match vault
             .request(request.method, &request.path, request.body.as_ref())
             .await
         {
@@ -203,11 +214,7 @@ async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError
                 let Some(rollback) = change.rollback.as_ref().filter(|_| i > 0) else {
                     return Err(error.into());
                 };
-                let note = match ctx
-                    .vault
-                    .request(rollback.method, &rollback.path, None)
-                    .await
-                {
+                let note = match vault.request(rollback.method, &rollback.path, None).await {
                     Ok(_) => format!(
                         "{} was removed again so the next run creates it and retries this step",
                         rollback.path

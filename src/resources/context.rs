@@ -36,6 +36,8 @@ pub struct Context {
     /// `plan`: objects under auth methods the run would create have no
     /// accessor yet, and show a placeholder instead.
     pub planning: bool,
+    /// The token's own namespace, when the plan's `vault.namespace` differs.
+    pub home: super::home::Home,
 }
 
 impl Context {
@@ -50,6 +52,7 @@ impl Context {
             plugin_catalog: OnceCell::new(),
             identity: super::identity::Cache::default(),
             planning: false,
+            home: Default::default(),
         }
     }
 
@@ -124,6 +127,7 @@ impl Context {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         self.identity.forget();
+        self.home.forget();
     }
 
     /// Marks the mount tables stale after the mounts stage wrote: readers

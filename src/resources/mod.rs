@@ -3,15 +3,20 @@
 //! normalization, and say which requests would make Vault match. The engine
 //! decides whether to send them.
 
+pub mod audit;
+pub mod audit_header;
 pub mod compare;
 pub mod context;
 pub mod database;
 pub mod error;
 pub mod fields;
+pub mod home;
 pub mod identity;
 pub mod kv;
 pub mod mount;
+pub mod namespace;
 pub mod pki;
+pub mod plugin;
 pub mod policy;
 pub mod write;
 
@@ -163,6 +168,9 @@ pub struct Request {
     pub method: Method,
     pub path: String,
     pub body: Option<Json>,
+    /// Sent in the token's own namespace, not the plan's `vault.namespace`
+    /// (namespaces, plugins, audit devices and headers).
+    pub home: bool,
 }
 
 impl Request {
@@ -171,7 +179,13 @@ impl Request {
             method: Method::Post,
             path: path.into(),
             body: Some(body),
+            home: false,
         }
+    }
+
+    /// The same request, sent in the token's own namespace.
+    pub fn in_home(self) -> Request {
+        Request { home: true, ..self }
     }
 
     pub fn delete(path: impl Into<String>) -> Request {
@@ -179,6 +193,7 @@ impl Request {
             method: Method::Delete,
             path: path.into(),
             body: None,
+            home: false,
         }
     }
 }
@@ -241,8 +256,9 @@ pub trait Resource: Send + Sync {
     fn fields_to_check(&self) -> Option<&FieldSet> {
         None
     }
-    /// Says what a failed write means for this kind of object, when Vault's
-    /// own message does not (a method type missing from the plugin catalog).
+    /// A write's failure in the object's own terms, when Vault's message
+    /// does not say it (a method type missing from the plugin catalog, an
+    /// audit device the server only accepts from its configuration file).
     fn explain(&self, error: ObjectError) -> ObjectError {
         error
     }

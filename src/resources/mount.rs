@@ -15,8 +15,16 @@ use crate::paths::auth::is_missing_plugin;
 use crate::plan::model::Fields;
 use crate::vault::VaultError;
 
-/// Type names Vault accepts that the catalog lists under another name.
-const ALIASES: [&str; 2] = ["generic", "kv-v1"];
+/// Types Vault accepts that its catalog does not list: old names of `kv`,
+/// and engines built into the core (`database` is, on Vault and OpenBao).
+const NOT_IN_CATALOG: [&str; 6] = [
+    "generic",
+    "kv-v1",
+    "database",
+    "cubbyhole",
+    "identity",
+    "system",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -101,7 +109,7 @@ impl MountResource {
 
     /// `plan` says what `apply` would hit: a type missing from the catalog.
     async fn check_catalog(&self, ctx: &Context) -> Result<(), ObjectError> {
-        if !ctx.planning || !self.catalog_check || ALIASES.contains(&self.kind.as_str()) {
+        if !ctx.planning || !self.catalog_check || NOT_IN_CATALOG.contains(&self.kind.as_str()) {
             return Ok(());
         }
         let Some(catalog) = ctx.plugin_catalog().await else {

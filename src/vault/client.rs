@@ -26,7 +26,8 @@ pub struct Vault {
     base: Url,
     conn: Connection,
     addr: String,
-    counters: Counters,
+    /// Shared with the client of another namespace ([`Vault::in_namespace`]).
+    counters: Arc<Counters>,
     /// Shared by every client of the run (before and after login).
     outage: Arc<Outage>,
 }
@@ -44,7 +45,7 @@ impl Vault {
             base,
             conn: conn.clone(),
             addr: conn.addr.clone(),
-            counters: Counters::default(),
+            counters: Arc::default(),
             outage: Arc::new(Outage::new(conn.retry.budget)),
         })
     }
@@ -57,6 +58,27 @@ impl Vault {
         })?;
         vault.outage = self.outage.clone();
         Ok(vault)
+    }
+
+    /// The same client in another namespace (`None`: the root namespace):
+    /// one connection pool, one outage budget and one set of request counts.
+    pub fn in_namespace(&self, namespace: Option<String>) -> Vault {
+        Vault {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            conn: Connection {
+                namespace,
+                ..self.conn.clone()
+            },
+            addr: self.addr.clone(),
+            counters: self.counters.clone(),
+            outage: self.outage.clone(),
+        }
+    }
+
+    /// The namespace requests go to (`X-Vault-Namespace`).
+    pub fn namespace(&self) -> Option<&str> {
+        self.conn.namespace.as_deref()
     }
 
     /// The error every request answers with once the run's outage budget is
@@ -78,6 +100,19 @@ impl Vault {
         match self.request(Method::Get, path, None).await {
             Ok(answer) => Ok(Some(answer.body)),
             Err(e) if e.code() == Some(404) || says_absent(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads `path?query` (a versioned plugin catalog entry); `None` on 404.
+    pub async fn read_query(&self, path: &str, query: &str) -> Result<Option<Json>, VaultError> {
+        self.counters.record(Method::Get);
+        match self
+            .send_with_retry(Method::Get, path, Some(query), None)
+            .await
+        {
+            Ok(answer) => Ok(Some(answer.body)),
+            Err(e) if e.code() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
     }

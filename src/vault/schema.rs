@@ -77,7 +77,8 @@ impl ApiSchema {
         Ok(schema)
     }
 
-    fn unavailable(reason: String) -> ApiSchema {
+    /// A description that checks nothing, for `reason`.
+    pub fn unavailable(reason: String) -> ApiSchema {
         let mut schema = ApiSchema::from_doc(&Json::Null);
         schema.unavailable = Some(reason);
         schema
@@ -128,6 +129,11 @@ impl ApiSchema {
             }
         }
         self
+    }
+
+    /// Whether `mount` ("auth/kubernetes", "app") was in the mount tables.
+    pub fn has_mount(&self, mount: &str) -> bool {
+        self.mounts.contains_key(mount.trim_matches('/'))
     }
 
     /// Which of `fields` the write at `path` (e.g. "auth/kubernetes/role/api") ignores.

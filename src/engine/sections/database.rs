@@ -1,6 +1,7 @@
 //! Builds the database objects: connections (third stage) and dynamic and
 //! static roles (fourth stage, after the connections they name).
 
+use super::system::plugin_needs;
 use super::{object_id, trim, Listed};
 use crate::plan::model::SyncPolicy;
 use crate::plan::LoadedPlan;
@@ -15,6 +16,8 @@ pub(in crate::engine) fn database_connections(loaded: &LoadedPlan) -> Vec<Box<dy
         let mount = trim(mount);
         for (name, conn) in &db.connections {
             let vault_path = format!("{mount}/config/{name}");
+            let mut needs = vec![deps::mount(&mount)];
+            needs.extend(plugin_needs(plan, "database", &conn.plugin_name));
             connections.push(Box::new(ConnectionResource {
                 id: object_id(
                     loaded,
@@ -22,7 +25,7 @@ pub(in crate::engine) fn database_connections(loaded: &LoadedPlan) -> Vec<Box<dy
                     vault_path,
                     &["databases", &mount, "connections", name],
                     deps::connection(&mount, name),
-                    vec![deps::mount(&mount)],
+                    needs,
                 ),
                 mount: mount.clone(),
                 name: name.clone(),

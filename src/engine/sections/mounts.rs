@@ -1,6 +1,7 @@
 //! Builds the first stage: secrets engines (`mounts`) and auth methods
 //! (`auth`, with their tune settings), which everything else is written under.
 
+use super::system::plugin_needs;
 use super::{field_set, object_id, trim};
 use crate::paths::auth::TOKEN_METHOD;
 use crate::plan::model::Fields;
@@ -21,7 +22,7 @@ pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box
                 format!("sys/mounts/{path}"),
                 &["mounts", &path],
                 deps::mount(&path),
-                Vec::new(),
+                plugin_needs(plan, "secret", &m.kind),
             ),
             Table::SecretEngines,
             &path,
@@ -56,7 +57,7 @@ pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box
                 format!("sys/auth/{path}"),
                 &["auth", &path],
                 deps::auth(&path),
-                Vec::new(),
+                plugin_needs(plan, "auth", &a.kind),
             ),
             Table::AuthMethods,
             &path,
