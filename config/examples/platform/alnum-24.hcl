@@ -1,0 +1,5 @@
+length = 24
+rule "charset" {
+  charset   = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+  min-chars = 1
+}

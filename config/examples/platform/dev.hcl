@@ -1,0 +1,3 @@
+path "app/data/{{identity.entity.metadata.team}}/*" {
+  capabilities = ["read", "list"]
+}
