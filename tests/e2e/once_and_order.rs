@@ -149,3 +149,24 @@ path "vault-converge/*" { capabilities = ["create", "read", "update"] }"#,
     assert_no_secrets(&out, &[&bootstrap]);
     assert_stable(&bao, &plan, &env);
 }
+
+/// An SSH CA is generated once through `writes` with `mode: once`: the rerun
+/// neither writes nor replaces the key, so signed certificates stay valid.
+#[test]
+fn an_ssh_ca_is_generated_once_through_a_once_write() {
+    let (bao, _dir, plan) = crate::common::dev_with_plan(
+        "version: 1\nmounts:\n  ssh: {type: ssh}\nwrites:\n  - {path: ssh/config/ca, data: {generate_signing_key: true, key_type: ssh-ed25519}, mode: once}\n  - {path: ssh/roles/ops, data: {key_type: ca, allow_user_certificates: true, allowed_users: ops, default_user: ops, ttl: 1h}, mode: overwrite}\n",
+    );
+    let (out, _) = crate::common::apply_json(&bao, &plan, &[]);
+    out.assert_success();
+    let key = bao.read("ssh/config/ca").unwrap()["data"]["public_key"].clone();
+    assert!(
+        key.as_str().is_some_and(|k| k.starts_with("ssh-ed25519 ")),
+        "{key}"
+    );
+    crate::common::assert_stable(&bao, &plan, &[]);
+    assert_eq!(
+        bao.read("ssh/config/ca").unwrap()["data"]["public_key"],
+        key
+    );
+}
