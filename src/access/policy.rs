@@ -105,6 +105,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
     super::system::grants(plan, &mut g);
     super::identity::grants(plan, &mut g);
     super::pki::grants(plan, &mut g);
+    super::prune::grants(plan, &mut g);
     if plan.vault.expect_token.is_some() {
         g.add("auth/token/lookup-self", &["read"]);
     }

@@ -34,6 +34,8 @@ pub struct Context {
     /// `plan`: objects under auth methods the run would create have no
     /// accessor yet, and show a placeholder instead.
     pub planning: bool,
+    /// Whether this run records what it creates, and what it prunes.
+    pub ownership: super::owned::Ownership,
 }
 
 impl Context {
@@ -47,6 +49,7 @@ impl Context {
             listings: Mutex::new(HashMap::new()),
             plugin_catalog: OnceCell::new(),
             planning: false,
+            ownership: super::owned::Ownership::default(),
         }
     }
 

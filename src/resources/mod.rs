@@ -10,6 +10,7 @@ pub mod error;
 pub mod fields;
 pub mod kv;
 pub mod mount;
+pub mod owned;
 pub mod pki;
 pub mod policy;
 pub mod write;
@@ -154,6 +155,8 @@ pub enum Action {
     Failed,
     /// Not attempted because an earlier stage failed.
     Skipped,
+    /// Pruned: this instance created it and the plan no longer lists it.
+    Delete,
 }
 
 /// One request that makes part of the change. The body may hold secrets:
@@ -244,6 +247,12 @@ pub trait Resource: Send + Sync {
     /// own message does not (a method type missing from the plugin catalog).
     fn explain(&self, error: ObjectError) -> ObjectError {
         error
+    }
+    /// How the registry records this object when the run creates it, so a
+    /// later run can prune it: its prune kind and the path a DELETE removes
+    /// it at. `None`: never recorded, never pruned.
+    fn ownership(&self) -> Option<owned::Owned> {
+        None
     }
 }
 

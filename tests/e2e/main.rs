@@ -19,6 +19,7 @@ mod minimal_policy;
 mod once_and_order;
 mod pki;
 mod plan_files;
+mod prune;
 mod redaction;
 mod system_sections;
 mod trust;
