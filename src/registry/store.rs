@@ -160,3 +160,38 @@ fn is_missing_mount(error: &VaultError) -> bool {
     matches!(error.code(), Some(404 | 405))
         || matches!(error, VaultError::Status { message, .. } if message.contains("no handler for route"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_objects_round_trip_as_one_string() {
+        let mut state = State::default();
+        state.owned.insert(
+            "sys/policies/acl/p".into(),
+            Owned::new(PruneKind::Policies, "sys/policies/acl/p"),
+        );
+        state.owned.insert(
+            "app/data/x".into(),
+            Owned::new(PruneKind::Kv, "app/metadata/x"),
+        );
+        let body = body_of(&state);
+        let text = body["data"]["owned"].as_str().unwrap_or_default();
+        assert_eq!(
+            text,
+            "kv\tapp/data/x\tapp/metadata/x\npolicies\tsys/policies/acl/p\n"
+        );
+        let read =
+            parse(&json!({ "data": { "data": body["data"], "metadata": { "version": 3 } } }));
+        assert_eq!(read.owned, state.owned);
+        assert_eq!(read.version, 3);
+    }
+
+    #[test]
+    fn unknown_kinds_and_broken_lines_are_skipped() {
+        assert!(parse_line("gadgets\tx").is_none());
+        assert!(parse_line("policies").is_none());
+        assert!(parse_line("policies\t").is_none());
+    }
+}

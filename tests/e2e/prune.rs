@@ -463,3 +463,54 @@ fn prune_request_counts_at_w200() {
     assert!(lists <= 1, "{}", pruning["requests"]);
     assert!(reads <= 1, "{}", pruning["requests"]);
 }
+
+#[test]
+fn the_job_policy_grants_registry_and_delete_only_when_the_plan_prunes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = plan_file(dir.path(), "plain.yaml", &policies_plan(&["p"], ""));
+    let pruning = plan_file(
+        dir.path(),
+        "prune.yaml",
+        &policies_plan(&["p"], "prune: {kinds: [policies]}\n"),
+    );
+    let run =
+        |plan: &Path| crate::support::cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
+    let without = run(&plain);
+    without.assert_success();
+    assert!(
+        !without.stdout.contains("vault-converge/") && !without.stdout.contains("delete"),
+        "{}",
+        without.stdout
+    );
+    let with = run(&pruning);
+    with.assert_success();
+    for expected in [
+        "path \"vault-converge/data/default\"",
+        "path \"vault-converge/metadata\"",
+        "path \"sys/policies/acl/*\"",
+        "\"delete\"",
+    ] {
+        assert!(
+            with.stdout.contains(expected),
+            "lacks {expected}:\n{}",
+            with.stdout
+        );
+    }
+}
+
+#[test]
+fn an_unknown_prune_kind_is_a_plan_error_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(
+        dir.path(),
+        "plan.yaml",
+        "version: 1\nprune: {kinds: [policys]}\n",
+    );
+    let out = crate::support::cli::run(&["validate", "-f", plan.to_str().unwrap()], &[]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("plan.yaml:2") && out.stderr.contains("policys"),
+        "{}",
+        out.stderr
+    );
+}
