@@ -25,7 +25,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return exit::usage_error(&e),
     };
+    let prune = match &cli.command {
+        Sub::Plan { prune, .. } | Sub::Apply { prune, .. } => Some(prune),
+        _ => None,
+    };
     let overrides = Overrides {
+        prune: prune.and_then(|p| p.prune.then_some(true)),
+        max_deletes: prune.and_then(|p| p.max_deletes.clone()),
+        adopt: prune.and_then(|p| p.adopt.then_some(true)),
         addr: cli.addr.clone(),
         wait_timeout: cli.wait_timeout.clone(),
         request_timeout: cli.request_timeout.clone(),
@@ -74,10 +81,11 @@ fn main() -> ExitCode {
         Sub::Plan {
             plan,
             detailed_exitcode,
+            ..
         } => (Command::Plan, plan.files, detailed_exitcode),
-        Sub::Apply { plan, no_verify } => {
-            (Command::Apply { verify: !no_verify }, plan.files, false)
-        }
+        Sub::Apply {
+            plan, no_verify, ..
+        } => (Command::Apply { verify: !no_verify }, plan.files, false),
         Sub::Verify(p) => (Command::Verify, p.files, false),
     };
 

@@ -68,6 +68,16 @@ pub struct Settings {
     pub secret_id_file: Option<PathBuf>,
     /// The largest `file:` source (and policy file), in bytes.
     pub max_source_bytes: u64,
+    /// `--prune`: delete what this instance created and the plan no longer
+    /// lists (the plan's `prune.kinds`, else `all`).
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub prune: bool,
+    /// `--max-deletes N|N%`: overrides the plan's `prune.max_deletes`.
+    #[serde(default, deserialize_with = "flexible_opt_string")]
+    pub max_deletes: Option<String>,
+    /// `--adopt`: record planned objects that exist already as this instance's.
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub adopt: bool,
 }
 
 impl Default for Settings {
@@ -98,6 +108,9 @@ impl Default for Settings {
             secret_id: None,
             secret_id_file: None,
             max_source_bytes: DEFAULT_MAX_FILE_BYTES,
+            prune: false,
+            max_deletes: None,
+            adopt: false,
         }
     }
 }
@@ -119,6 +132,12 @@ pub struct Overrides {
     pub output: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_redirects: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_deletes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +202,13 @@ impl Settings {
             return Err(SettingsError::Invalid(
                 "concurrency must be at least 1".into(),
             ));
+        }
+        if let Some(max) = &self.max_deletes {
+            if crate::resources::owned::MaxDeletes::parse(max).is_none() {
+                return Err(SettingsError::Invalid(format!(
+                    "max_deletes: `{max}` is not a count (10) or a percentage (25%)"
+                )));
+            }
         }
         if self.max_source_bytes == 0 {
             return Err(SettingsError::Invalid(
@@ -284,6 +310,15 @@ fn flexible_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
 }
 
 /// Accepts true/false, 1/0 and their string forms, as the Vault CLI does.
+/// An optional string, or a number written where a string belongs.
+fn flexible_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
 fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let text = flexible_string(d)?.to_ascii_lowercase();
     Ok(matches!(text.as_str(), "true" | "yes" | "t") || text.parse::<i64>().is_ok_and(|i| i != 0))

@@ -6,6 +6,7 @@ mod auth;
 mod identity;
 mod pki;
 mod policy;
+mod prune;
 mod rbac;
 mod system;
 

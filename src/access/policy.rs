@@ -114,6 +114,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
     }
     super::identity::grants(plan, &mut g);
     super::pki::grants(plan, &mut g);
+    super::prune::grants(plan, &mut g);
     if plan.vault.expect_token.is_some() {
         g.add("auth/token/lookup-self", &["read"]);
     }

@@ -18,6 +18,7 @@ use crate::verify;
 mod connect;
 mod drift_guard;
 mod namespace;
+mod ownership;
 pub mod signals;
 
 use connect::{configured_token, connection, login_of};
@@ -56,6 +57,9 @@ pub enum Status {
     /// A verify check could not run (Vault unreachable, unavailable, or the
     /// job's token refused): a retry can help.
     VerifyNotRun,
+    /// Prune would delete more than `max_deletes`: nothing was deleted
+    /// (`report.prune_refused` says what).
+    PruneRefused,
 }
 
 pub struct Outcome {
@@ -170,6 +174,7 @@ pub async fn run(
     );
     ctx.planning = command == Command::Plan;
     namespace::enter(&mut ctx, &loaded).await?;
+    ctx.ownership = ownership::ownership_of(&loaded, settings)?;
     let result = converge_and_verify(&ctx, &loaded, &stages, command, settings, report).await;
     // The token from our login must not outlive the run, whatever happened.
     signals::revoke_login_token().await;
@@ -205,10 +210,17 @@ async fn converge_and_verify(
             engine::converge(ctx, stages, mode, concurrency, &mut gate).await;
         report.timings.fields_check_ms = gate.elapsed().as_millis() as u64;
         failed = failed_now;
+        let pruned =
+            engine::prune::prune(ctx, stages, &objects, mode == Mode::Apply, concurrency).await?;
         report.objects = objects;
+        report.objects.extend(pruned.objects);
+        report.unowned = ctx.ownership.track.then_some(pruned.unowned);
+        report.prune_refused = pruned.refused;
         report.timings.stages = timings;
         report.summarize();
-        if let Some(class) = report.objects.iter().filter_map(|o| o.failure).max() {
+        if report.prune_refused.is_some() {
+            status = Status::PruneRefused;
+        } else if let Some(class) = report.objects.iter().filter_map(|o| o.failure).max() {
             status = Status::ObjectsFailed(class);
         } else if report.summary.failed + report.summary.skipped > 0 {
             status = Status::ObjectsFailed(FailureClass::Runtime);

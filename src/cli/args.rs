@@ -79,6 +79,22 @@ pub struct PlanFiles {
     pub files: Vec<PathBuf>,
 }
 
+/// Ownership and prune (README "Ownership and prune").
+#[derive(Args)]
+pub struct PruneFlags {
+    /// Delete what this instance created and the plan no longer lists
+    /// (the plan's `prune.kinds`, else `all`: never mounts or auth methods).
+    #[arg(long)]
+    pub prune: bool,
+    /// The most deletions one run may make: a count or a percentage of the
+    /// objects this instance owns [default: 10, and 25% once 20+ are owned].
+    #[arg(long, value_name = "N|N%")]
+    pub max_deletes: Option<String>,
+    /// Record planned objects that exist already as this instance's own.
+    #[arg(long)]
+    pub adopt: bool,
+}
+
 #[derive(Subcommand)]
 pub enum Sub {
     /// Parse and check the plan without contacting Vault.
@@ -90,6 +106,8 @@ pub enum Sub {
         /// Exit 4 when changes are pending, 0 when none.
         #[arg(long)]
         detailed_exitcode: bool,
+        #[command(flatten)]
+        prune: PruneFlags,
     },
     /// Converge Vault to the plan, then run its verify checks.
     Apply {
@@ -98,6 +116,8 @@ pub enum Sub {
         /// Skip the verify checks after converging.
         #[arg(long)]
         no_verify: bool,
+        #[command(flatten)]
+        prune: PruneFlags,
     },
     /// Run only the plan's verify checks.
     Verify(PlanFiles),

@@ -78,6 +78,15 @@ pub fn outcome_code(outcome: &Outcome, detailed: bool, settings: &Settings) -> E
                 ),
             )
         }
+        Status::PruneRefused => fail(
+            Some(settings),
+            EXIT_REFUSED,
+            &format!(
+                "{} refused by a safety guard: {}",
+                report.command,
+                report.prune_refused.clone().unwrap_or_default()
+            ),
+        ),
         Status::VerifyNotRun => {
             let first = report
                 .verify

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod fields_gate;
 pub mod needs;
+pub mod prune;
 pub mod report;
 pub mod run;
 mod sections;

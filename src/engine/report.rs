@@ -73,6 +73,7 @@ pub struct Summary {
     pub changes: usize,
     pub created: usize,
     pub updated: usize,
+    pub deleted: usize,
     pub synced: usize,
     pub unchanged: usize,
     pub failed: usize,
@@ -118,6 +119,13 @@ pub struct Report {
     /// Requests made by verify checks (token creation, lease revocation), counted apart.
     pub verify_requests: RequestCounts,
     pub timings: Timings,
+    /// Planned objects that exist but this instance does not own (created
+    /// before its first run, or by hand): converged, never pruned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unowned: Option<usize>,
+    /// Why the prune was refused (more deletions than allowed); nothing was deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_refused: Option<String>,
 }
 
 impl Report {
@@ -131,6 +139,8 @@ impl Report {
             requests: RequestCounts::default(),
             verify_requests: RequestCounts::default(),
             timings: Timings::default(),
+            unowned: None,
+            prune_refused: None,
         }
     }
 
@@ -144,9 +154,10 @@ impl Report {
                 Action::Unchanged => s.unchanged += 1,
                 Action::Failed => s.failed += 1,
                 Action::Skipped => s.skipped += 1,
+                Action::Delete => s.deleted += 1,
             }
         }
-        s.changes = s.created + s.updated;
+        s.changes = s.created + s.updated + s.deleted;
         s.verify_passed = self.verify.iter().filter(|c| c.passed).count();
         s.verify_skipped = self.verify.iter().filter(|c| c.skipped).count();
         s.verify_failed = self.verify.len() - s.verify_passed - s.verify_skipped;
@@ -167,6 +178,7 @@ impl Report {
                 Action::Unchanged => ("=", "unchanged"),
                 Action::Failed => ("✗", "failed"),
                 Action::Skipped => ("-", "skipped"),
+                Action::Delete => ("-", "delete"),
             };
             let _ = write!(out, "{symbol} {verb} {} {}", o.kind_label(), o.path);
             if let Some(loc) = &o.location {
@@ -213,13 +225,27 @@ impl Report {
                 let _ = writeln!(out, "    {message}");
             }
         }
+        if let Some(n) = self.unowned.filter(|n| *n > 0) {
+            let _ = writeln!(
+                out,
+                "note: {n} planned object(s) existed before and are not owned by this instance: converged, but never pruned (apply --adopt records them)"
+            );
+        }
+        if let Some(refused) = &self.prune_refused {
+            let _ = writeln!(out, "✗ prune refused: {refused}");
+        }
         let s = &self.summary;
         let _ = writeln!(
             out,
-            "{} changes: {} created, {} updated, {} synced, {} unchanged, {} failed{}; verify: {} passed, {} failed",
+            "{} changes: {} created, {} updated, {}{} synced, {} unchanged, {} failed{}; verify: {} passed, {} failed",
             s.changes,
             s.created,
             s.updated,
+            if s.deleted > 0 {
+                format!("{} deleted, ", s.deleted)
+            } else {
+                String::new()
+            },
             s.synced,
             s.unchanged,
             s.failed,

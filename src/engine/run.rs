@@ -108,12 +108,18 @@ pub async fn converge(
                             failed.insert(key.clone(), id.to_string());
                         }
                     }
-                    Action::Create | Action::Update | Action::Synced => wrote = true,
+                    Action::Create | Action::Update | Action::Synced | Action::Delete => {
+                        wrote = true
+                    }
                     Action::Unchanged => {}
                 }
             }
         }
         outcomes.sort_by_key(|(i, _)| *i);
+        if mode == Mode::Apply {
+            // One registry write for what this stage created.
+            super::prune::record_stage(ctx, stage, &outcomes).await;
+        }
         if wrote && mode == Mode::Apply {
             // New mounts have accessors, versions and fields later stages need.
             ctx.forget_tables();

@@ -38,6 +38,8 @@ pub struct Context {
     pub planning: bool,
     /// The token's own namespace, when the plan's `vault.namespace` differs.
     pub home: super::home::Home,
+    /// Whether this run records what it creates, and what it prunes.
+    pub ownership: super::owned::Ownership,
 }
 
 impl Context {
@@ -53,6 +55,7 @@ impl Context {
             identity: super::identity::Cache::default(),
             planning: false,
             home: Default::default(),
+            ownership: super::owned::Ownership::default(),
         }
     }
 

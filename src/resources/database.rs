@@ -130,6 +130,13 @@ impl Resource for ConnectionResource {
         &self.id
     }
 
+    fn ownership(&self) -> Option<super::owned::Owned> {
+        Some(super::owned::Owned::new(
+            super::owned::PruneKind::DatabaseConnections,
+            self.id.path.clone(),
+        ))
+    }
+
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
             let config = resolve_fields(ctx, &self.spec.config).await?;

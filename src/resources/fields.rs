@@ -2,7 +2,8 @@
 //! auth roles and users, database roles and static roles. Their fields pass through to
 //! Vault and are compared after normalization.
 
-use super::{converge_fields, resolve_fields, Context, Diff, ObjectId, Resource};
+use super::owned::{Owned, PruneKind};
+use super::{converge_fields, resolve_fields, Context, Diff, Kind, ObjectId, Resource};
 use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::{Fields, SyncPolicy};
 
@@ -25,6 +26,19 @@ impl Resource for FieldsResource {
 
     fn fields_to_check(&self) -> Option<&FieldSet> {
         self.check.as_ref()
+    }
+
+    fn ownership(&self) -> Option<Owned> {
+        let kind = match self.id.kind {
+            Kind::AuthRole => PruneKind::AuthRoles,
+            Kind::AuthPath => PruneKind::AuthPaths,
+            Kind::DatabaseRole => PruneKind::DatabaseRoles,
+            Kind::DatabaseStaticRole => PruneKind::DatabaseStaticRoles,
+            Kind::PkiRole => PruneKind::PkiRoles,
+            // Config and other settings belong to their parent.
+            _ => return None,
+        };
+        Some(Owned::new(kind, self.id.path.clone()))
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {

@@ -148,6 +148,20 @@ impl Resource for KvResource {
         &self.id
     }
 
+    /// On v2 the metadata path: deleting it removes every version.
+    fn ownership(&self) -> Option<super::owned::Owned> {
+        let v2_data = format!("{}/data/{}", self.mount, self.path);
+        let delete = if self.id.path == v2_data {
+            format!("{}/metadata/{}", self.mount, self.path)
+        } else {
+            self.id.path.clone()
+        };
+        Some(super::owned::Owned::new(
+            super::owned::PruneKind::Kv,
+            delete,
+        ))
+    }
+
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
             let version = self.version(ctx).await?;

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod kv;
 pub mod mount;
 pub mod namespace;
+pub mod owned;
 pub mod pki;
 pub mod plugin;
 pub mod policy;
@@ -160,6 +161,8 @@ pub enum Action {
     Failed,
     /// Not attempted because an earlier stage failed.
     Skipped,
+    /// Pruned: this instance created it and the plan no longer lists it.
+    Delete,
 }
 
 /// One request that makes part of the change. The body may hold secrets:
@@ -261,6 +264,12 @@ pub trait Resource: Send + Sync {
     /// audit device the server only accepts from its configuration file).
     fn explain(&self, error: ObjectError) -> ObjectError {
         error
+    }
+    /// How the registry records this object when the run creates it, so a
+    /// later run can prune it: its prune kind and the path a DELETE removes
+    /// it at. `None`: never recorded, never pruned.
+    fn ownership(&self) -> Option<owned::Owned> {
+        None
     }
 }
 

@@ -251,6 +251,14 @@ impl Resource for MountResource {
         &self.id
     }
 
+    fn ownership(&self) -> Option<super::owned::Owned> {
+        let kind = match self.table {
+            Table::SecretEngines => super::owned::PruneKind::Mounts,
+            Table::AuthMethods => super::owned::PruneKind::AuthMethods,
+        };
+        Some(super::owned::Owned::new(kind, self.id.path.clone()))
+    }
+
     fn fields_to_check(&self) -> Option<&FieldSet> {
         self.check.as_ref()
     }

@@ -71,6 +71,18 @@ impl Resource for PolicyResource {
         &self.id
     }
 
+    fn ownership(&self) -> Option<super::owned::Owned> {
+        let kind = if self.collection == PASSWORD_LIST_PATH {
+            super::owned::PruneKind::PasswordPolicies
+        } else {
+            super::owned::PruneKind::Policies
+        };
+        Some(super::owned::Owned::new(
+            kind,
+            format!("{}/{}", self.collection, self.name),
+        ))
+    }
+
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
             let text = ctx.replace_accessors(&self.text(ctx)?).await?;

@@ -20,6 +20,7 @@ mod once_and_order;
 mod pki;
 mod plan_files;
 mod platform_example;
+mod prune;
 mod redaction;
 mod system_sections;
 mod trust;

@@ -8,10 +8,12 @@ use serde::Deserialize;
 
 mod identity;
 mod pki;
+mod prune;
 mod system;
 
 pub use identity::*;
 pub use pki::*;
+pub use prune::*;
 pub use system::*;
 
 pub type Fields = BTreeMap<String, serde_json::Value>;
@@ -56,6 +58,8 @@ pub struct Plan {
     /// Keyed by a mount of type `pki`.
     #[serde(default)]
     pub pki: BTreeMap<String, PkiMount>,
+    /// Delete what this instance created and the plan no longer lists.
+    pub prune: Option<Prune>,
 }
 
 #[derive(Debug, Default, Deserialize)]

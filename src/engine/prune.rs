@@ -1,0 +1,212 @@
+//! Ownership and prune (DESIGN.md "Ownership and prune"): after each stage,
+//! one registry write records what the stage created; after all stages,
+//! objects of the pruned kinds that this instance owns and the plan no
+//! longer lists are deleted, children before parents — never an object
+//! another instance owns too, never more than `max_deletes`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures::stream::{self, StreamExt};
+
+use super::build::Stage;
+use super::report::ObjectReport;
+use crate::resources::owned::{delete_limit, Owned, PruneKind};
+use crate::resources::{Action, Context, ObjectError, ObjectId};
+use crate::secret::scrub;
+use crate::vault::{Method, VaultError};
+
+/// Records the objects a stage created (and, with `--adopt`, the planned
+/// ones that existed) in one registry write.
+pub async fn record_stage(ctx: &Context, stage: &Stage, outcomes: &[(usize, ObjectReport)]) {
+    let own = &ctx.ownership;
+    if !own.track {
+        return;
+    }
+    let owned = match ctx.registry.owned(&ctx.vault).await {
+        Ok(owned) => owned,
+        Err(e) => return not_recorded(ctx, &e),
+    };
+    let mut new = Vec::new();
+    for (i, outcome) in outcomes {
+        let Some(resource) = stage.resources.get(*i) else {
+            continue;
+        };
+        let Some(record) = resource.ownership() else {
+            continue;
+        };
+        let record_it = match outcome.action {
+            Action::Create => true,
+            Action::Unchanged | Action::Update | Action::Synced => own.adopt,
+            _ => false,
+        };
+        let path = &resource.id().path;
+        if record_it && owned.get(path) != Some(&record) {
+            new.push((path.clone(), record));
+        }
+    }
+    if let Err(e) = ctx.registry.record_owned(&ctx.vault, &new).await {
+        not_recorded(ctx, &e);
+    }
+}
+
+fn not_recorded(ctx: &Context, error: &VaultError) {
+    tracing::warn!(
+        registry = %ctx.registry.location(),
+        error = %scrub(&error.to_string()),
+        "cannot record what this stage created: those objects are not owned, so no later prune deletes them (apply --adopt records them)"
+    );
+}
+
+/// What the prune step found and did.
+#[derive(Default)]
+pub struct Pruned {
+    /// `- delete` lines (done, or pending in `plan`), and failed deletions.
+    pub objects: Vec<ObjectReport>,
+    /// More deletions than allowed: nothing was deleted.
+    pub refused: Option<String>,
+    /// Planned objects that exist but this instance does not own.
+    pub unowned: usize,
+}
+
+/// The prune step. `apply`: deletes; `plan`: only reports.
+pub async fn prune(
+    ctx: &Context,
+    stages: &[Stage],
+    reports: &[ObjectReport],
+    apply: bool,
+    concurrency: usize,
+) -> Result<Pruned, VaultError> {
+    let own = &ctx.ownership;
+    let mut out = Pruned::default();
+    if !own.track {
+        return Ok(out);
+    }
+    let owned = ctx.registry.owned(&ctx.vault).await?;
+    let actions: HashMap<&str, Action> = reports
+        .iter()
+        .map(|r| (r.path.as_str(), r.action))
+        .collect();
+    let planned: HashSet<&str> = stages
+        .iter()
+        .flat_map(|s| s.resources.iter().map(|r| r.id().path.as_str()))
+        .collect();
+    out.unowned = stages
+        .iter()
+        .flat_map(|s| s.resources.iter())
+        .filter(|r| r.ownership().is_some() && !owned.contains_key(&r.id().path))
+        .filter(|r| {
+            matches!(
+                actions.get(r.id().path.as_str()),
+                Some(Action::Unchanged | Action::Update | Action::Synced)
+            )
+        })
+        .count();
+    if own.prune.is_empty() {
+        return Ok(out);
+    }
+    let mut candidates: Vec<(&String, &Owned)> = owned
+        .iter()
+        .filter(|(path, o)| own.prune.contains(&o.kind) && !planned.contains(path.as_str()))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(out);
+    }
+    if reports
+        .iter()
+        .any(|r| matches!(r.action, Action::Failed | Action::Skipped))
+    {
+        tracing::warn!("prune skipped: objects failed, so the plan did not converge");
+        return Ok(out);
+    }
+    // Children before parents; stable within a kind.
+    candidates.sort_by(|a, b| (a.1.kind, a.0).cmp(&(b.1.kind, b.0)));
+    let others = ctx.registry.owned_by_others(&ctx.vault).await?;
+    let (shared, to_delete): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|(path, _)| others.contains(path.as_str()));
+    for (path, o) in &shared {
+        tracing::info!(kind = %o.kind, %path, "not deleted: another instance owns it too; this instance lets go of it");
+    }
+    let limit = delete_limit(own.max_deletes, owned.len());
+    if to_delete.len() > limit {
+        out.refused = Some(refusal(ctx, &to_delete, limit, owned.len()));
+        return Ok(out);
+    }
+    let mut forget: Vec<String> = shared.iter().map(|(p, _)| (*p).clone()).collect();
+    if !apply {
+        out.objects = to_delete
+            .iter()
+            .map(|(path, o)| ObjectReport::new(&id_of(path, o), Action::Delete))
+            .collect();
+        return Ok(out);
+    }
+    // Kind by kind (children first); within a kind, concurrently.
+    let mut by_kind: BTreeMap<PruneKind, Vec<(&String, &Owned)>> = BTreeMap::new();
+    for (path, o) in to_delete {
+        by_kind.entry(o.kind).or_default().push((path, o));
+    }
+    for group in by_kind.into_values() {
+        let done: Vec<(String, ObjectReport)> = stream::iter(group)
+            .map(|(path, o)| async move { (path.clone(), delete_one(ctx, path, o).await) })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        for (path, report) in done {
+            if report.action == Action::Delete {
+                forget.push(path);
+            }
+            out.objects.push(report);
+        }
+    }
+    if let Err(e) = ctx.registry.forget_owned(&ctx.vault, &forget).await {
+        // Deleted objects stay recorded: the next run finds them gone and forgets them then.
+        tracing::warn!(error = %scrub(&e.to_string()), "cannot update the registry after pruning");
+    }
+    Ok(out)
+}
+
+fn id_of(path: &str, o: &Owned) -> ObjectId {
+    ObjectId {
+        kind: o.kind.object_kind(),
+        path: path.to_owned(),
+        loc: None,
+        provides: None,
+        needs: Vec::new(),
+    }
+}
+
+async fn delete_one(ctx: &Context, path: &str, o: &Owned) -> ObjectReport {
+    let mut report = ObjectReport::new(&id_of(path, o), Action::Delete);
+    match ctx.vault.request(Method::Delete, &o.delete, None).await {
+        Ok(_) => {}
+        // Already gone (deleted by hand): nothing left to do.
+        Err(e) if e.code() == Some(404) => {}
+        Err(e) => {
+            let error = ObjectError::Vault(e);
+            tracing::warn!(%path, error = %scrub(&error.to_string()), "cannot prune");
+            report.action = Action::Failed;
+            report.error = Some(scrub(&error.to_string()));
+            report.hint = Some(error.hint().to_owned());
+            report.failure = Some(error.class());
+        }
+    }
+    report
+}
+
+/// The refusal: the count, the limit, and the first ten objects.
+fn refusal(ctx: &Context, to_delete: &[(&String, &Owned)], limit: usize, owned: usize) -> String {
+    const SHOWN: usize = 10;
+    let first: Vec<String> = to_delete
+        .iter()
+        .take(SHOWN)
+        .map(|(path, o)| format!("{} {path}", o.kind.object_kind().label()))
+        .collect();
+    let more = to_delete.len().saturating_sub(SHOWN);
+    format!(
+        "prune would delete {} objects, more than max_deletes allows ({limit} of the {owned} that instance `{}` owns); nothing was deleted: {}{}; restore them in the plan or raise prune.max_deletes (--max-deletes N or N%)",
+        to_delete.len(),
+        ctx.registry.instance(),
+        first.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() },
+    )
+}

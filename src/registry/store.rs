@@ -1,0 +1,197 @@
+//! Reading and writing the registry secret, with check-and-set: a
+//! concurrent run's records are read again and kept.
+
+use serde_json::{json, Map, Value as Json};
+
+use super::{Registry, State};
+use crate::resources::owned::{Owned, PruneKind};
+use crate::vault::{Vault, VaultError};
+
+/// The records in a KV v2 read answer.
+pub(super) fn parse(body: &Json) -> State {
+    let version = body
+        .pointer("/data/metadata/version")
+        .and_then(Json::as_u64)
+        .unwrap_or(0);
+    let once = body
+        .pointer("/data/data/once")
+        .and_then(Json::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let owned = body
+        .pointer("/data/data/owned")
+        .and_then(Json::as_str)
+        .map(|text| text.lines().filter_map(parse_line).collect())
+        .unwrap_or_default();
+    State {
+        version,
+        once,
+        owned,
+    }
+}
+
+/// One owned object per line, `kind<TAB>path[<TAB>delete path]`: one
+/// string for thousands of objects, because servers refuse JSON with many
+/// strings (OpenBao's request complexity limits).
+fn parse_line(line: &str) -> Option<(String, Owned)> {
+    let mut parts = line.split('\t');
+    let kind = PruneKind::parse(parts.next()?)?;
+    let path = parts.next().filter(|p| !p.is_empty())?;
+    let delete = parts.next().unwrap_or(path);
+    Some((path.to_owned(), Owned::new(kind, delete)))
+}
+
+fn body_of(state: &State) -> Json {
+    let once: Map<String, Json> = state.once.clone().into_iter().collect();
+    let owned: String = state
+        .owned
+        .iter()
+        .map(|(path, o)| {
+            if o.delete == *path {
+                format!("{}\t{path}\n", o.kind)
+            } else {
+                format!("{}\t{path}\t{}\n", o.kind, o.delete)
+            }
+        })
+        .collect();
+    json!({ "options": { "cas": state.version }, "data": { "once": once, "owned": owned } })
+}
+
+impl Registry {
+    /// One request: a missing mount reads like a missing secret (404).
+    pub(super) async fn read(&self, vault: &Vault) -> Result<State, VaultError> {
+        Ok(match vault.read(&self.data_path()).await? {
+            Some(body) => parse(&body),
+            None => State::default(),
+        })
+    }
+
+    /// Applies `edit` to the records and writes them with check-and-set;
+    /// on a conflict, applies it again to what the other run wrote.
+    pub(super) async fn update(
+        &self,
+        vault: &Vault,
+        edit: impl Fn(&mut State),
+    ) -> Result<(), VaultError> {
+        let mut guard = self.state.lock().await;
+        let mut state = match guard.take() {
+            Some(state) => state,
+            None => self.read(vault).await?,
+        };
+        let mut enabled = false;
+        let mut upgrade_waits = 0;
+        let mut attempt = 0;
+        while attempt < 4 {
+            attempt += 1;
+            edit(&mut state);
+            match vault.write(&self.data_path(), &body_of(&state)).await {
+                Ok(answer) => {
+                    state.version = answer
+                        .pointer("/data/version")
+                        .and_then(Json::as_u64)
+                        .unwrap_or(state.version + 1);
+                    *guard = Some(state);
+                    return Ok(());
+                }
+                // No such mount yet: enabled on first use.
+                Err(e) if !enabled && is_missing_mount(&e) => {
+                    self.enable_mount(vault).await?;
+                    enabled = true;
+                    attempt -= 1;
+                }
+                // A KV v2 mount just enabled answers this for a moment.
+                Err(e) if upgrade_waits < 100 && is_upgrading(&e) => {
+                    upgrade_waits += 1;
+                    attempt -= 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(VaultError::Status {
+                    code: 400,
+                    ref message,
+                    ..
+                }) if message.contains("check-and-set") && attempt < 4 => {
+                    // Another run recorded something meanwhile: edit its version.
+                    state = self.read(vault).await?;
+                }
+                Err(e) => {
+                    *guard = None;
+                    return Err(e);
+                }
+            }
+        }
+        *guard = None;
+        Err(VaultError::Status {
+            method: "POST",
+            path: self.data_path(),
+            code: 400,
+            message: "the registry kept changing while being written (check-and-set)".into(),
+        })
+    }
+
+    async fn enable_mount(&self, vault: &Vault) -> Result<(), VaultError> {
+        let body = json!({
+            "type": "kv",
+            "options": { "version": "2" },
+            "description": "vault-converge records (Once actions, ownership)",
+        });
+        match vault
+            .write(&format!("sys/mounts/{}", self.mount), &body)
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A concurrent run enabled it first.
+            Err(VaultError::Status {
+                code: 400,
+                ref message,
+                ..
+            }) if message.contains("already in use") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn is_upgrading(error: &VaultError) -> bool {
+    matches!(error, VaultError::Status { message, .. } if message.contains("Upgrading from non-versioned"))
+}
+
+/// A write under a mount that does not exist: 404 ("no handler for route"),
+/// or 405 from servers that answer unsupported paths that way.
+fn is_missing_mount(error: &VaultError) -> bool {
+    matches!(error.code(), Some(404 | 405))
+        || matches!(error, VaultError::Status { message, .. } if message.contains("no handler for route"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_objects_round_trip_as_one_string() {
+        let mut state = State::default();
+        state.owned.insert(
+            "sys/policies/acl/p".into(),
+            Owned::new(PruneKind::Policies, "sys/policies/acl/p"),
+        );
+        state.owned.insert(
+            "app/data/x".into(),
+            Owned::new(PruneKind::Kv, "app/metadata/x"),
+        );
+        let body = body_of(&state);
+        let text = body["data"]["owned"].as_str().unwrap_or_default();
+        assert_eq!(
+            text,
+            "kv\tapp/data/x\tapp/metadata/x\npolicies\tsys/policies/acl/p\n"
+        );
+        let read =
+            parse(&json!({ "data": { "data": body["data"], "metadata": { "version": 3 } } }));
+        assert_eq!(read.owned, state.owned);
+        assert_eq!(read.version, 3);
+    }
+
+    #[test]
+    fn unknown_kinds_and_broken_lines_are_skipped() {
+        assert!(parse_line("gadgets\tx").is_none());
+        assert!(parse_line("policies").is_none());
+        assert!(parse_line("policies\t").is_none());
+    }
+}
