@@ -14,6 +14,25 @@ impl Grants {
         self.0.entry(path.into()).or_default().extend(caps);
     }
 
+    /// A glob `X/*` granting `delete` (prune) also grants it on the exact
+    /// paths under `X/` listed here: Vault takes the most specific path's
+    /// capabilities, so a planned object's own entry would hide the glob's
+    /// delete when a later plan drops that object.
+    pub(super) fn spread_deletes(&mut self) {
+        let prefixes: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(path, caps)| path.ends_with("/*") && caps.contains("delete"))
+            .map(|(path, _)| path.trim_end_matches('*').to_owned())
+            .collect();
+        for (path, caps) in self.0.iter_mut() {
+            let exact = !path.contains(['*', '+']);
+            if exact && prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+                caps.insert("delete");
+            }
+        }
+    }
+
     /// Puts every path granted so far under `prefix/`: a child namespace's
     /// paths, as a policy of the parent names them.
     pub(super) fn move_under(&mut self, prefix: &str) {
@@ -140,6 +159,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
             Check::PkiIssue(_) => {}
         }
     }
+    g.spread_deletes();
     // Last: it moves everything above into the plan's namespace.
     super::system::grants(plan, &mut g);
     let mut out = String::from(

@@ -71,7 +71,13 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
                     g.add(format!("{}/*", trim(mount)), &["delete"]);
                 }
             }
-            // Identity and audit kinds opt in when their resources do.
+            PruneKind::IdentityEntities => {
+                g.add("identity/entity/name/*", &["delete"]);
+            }
+            PruneKind::IdentityGroups => {
+                g.add("identity/group/name/*", &["delete"]);
+            }
+            // Aliases go with their entity or group; audit devices are never pruned.
             _ => {}
         }
     }

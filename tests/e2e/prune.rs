@@ -514,3 +514,60 @@ fn an_unknown_prune_kind_is_a_plan_error_with_its_line() {
         out.stderr
     );
 }
+
+fn identity_plan(with_bob: bool) -> String {
+    let mut plan = String::from(
+        "version: 1\nprune: {kinds: [identity]}\nauth:\n  up: {type: userpass}\nidentity:\n  entities:\n    alice: {policies: [dev], aliases: [{auth: up, name: alice}]}\n",
+    );
+    if with_bob {
+        plan.push_str("    bob: {policies: [dev], aliases: [{auth: up, name: bob}]}\n");
+    }
+    plan.push_str("  groups:\n    team: {member_entities: [alice]}\n");
+    if with_bob {
+        plan.push_str("    payments: {member_entities: [bob]}\n");
+    }
+    plan
+}
+
+#[test]
+fn removed_identity_entities_and_groups_are_deleted_with_the_generated_policy() {
+    let (bao, dir, plan) = dev_with_plan(&identity_plan(true));
+    // A hand-made entity with a name like the planned ones is never touched.
+    bao.write("identity/entity/name/bobby", &json!({"policies": ["dev"]}));
+    let policy = crate::support::cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
+    policy.assert_success();
+    let token = crate::common::token_with_policy(&bao, "vault-converge", &policy.stdout);
+    let as_job = |plan: &Path, command: &str| {
+        let mut args = vec![command, "-f", plan.to_str().unwrap()];
+        if command == "plan" {
+            args.push("--detailed-exitcode");
+        }
+        crate::support::cli::run(
+            &args,
+            &[
+                ("VAULT_ADDR", bao.addr.as_str()),
+                ("VAULT_TOKEN", token.as_str()),
+                ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+            ],
+        )
+    };
+    as_job(&plan, "apply").assert_success();
+    assert!(exists(&bao, "identity/entity/name/bob"));
+
+    let smaller = plan_file(dir.path(), "smaller.yaml", &identity_plan(false));
+    let shown = as_job(&smaller, "plan");
+    shown.assert_code(4);
+    for line in [
+        "- delete identity entity identity/entity/name/bob",
+        "- delete identity group identity/group/name/payments",
+    ] {
+        assert!(shown.stdout.contains(line), "{line}: {}", shown.describe());
+    }
+    as_job(&smaller, "apply").assert_success();
+    assert!(!exists(&bao, "identity/entity/name/bob"));
+    assert!(!exists(&bao, "identity/group/name/payments"));
+    assert!(exists(&bao, "identity/entity/name/alice"));
+    assert!(exists(&bao, "identity/group/name/team"));
+    assert!(exists(&bao, "identity/entity/name/bobby"));
+    as_job(&smaller, "plan").assert_code(0);
+}

@@ -45,10 +45,18 @@ impl PruneKinds {
                 kinds.extend(PruneKind::all_safe());
                 continue;
             }
+            if name == "identity" {
+                kinds.extend([
+                    PruneKind::IdentityAliases,
+                    PruneKind::IdentityGroups,
+                    PruneKind::IdentityEntities,
+                ]);
+                continue;
+            }
             let kind = PruneKind::parse(name).ok_or_else(|| {
                 let known: Vec<&str> = PruneKind::ALL.iter().map(|k| k.name()).collect();
                 format!(
-                    "unknown prune kind `{name}`: use `all` or some of {}",
+                    "unknown prune kind `{name}`: use `all`, `identity` or some of {}",
                     known.join(", ")
                 )
             })?;

@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{compare_common, created, paths};
 use crate::plan::model::Entity;
+use crate::resources::owned::{Owned, PruneKind};
 use crate::resources::{Action, Change, Context, Diff, ObjectId, Request, Resource};
 
 pub struct EntityResource {
@@ -41,6 +42,14 @@ impl EntityResource {
 impl Resource for EntityResource {
     fn id(&self) -> &ObjectId {
         &self.id
+    }
+
+    /// Deleting an entity deletes its aliases too.
+    fn ownership(&self) -> Option<Owned> {
+        Some(Owned::new(
+            PruneKind::IdentityEntities,
+            paths::entity(&self.name),
+        ))
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {

@@ -11,6 +11,7 @@ use super::{compare_common, created, id_of, paths, strings};
 use crate::plan::model::{Group, GroupType};
 use crate::plan::node::Loc;
 use crate::resources::compare::FieldChange;
+use crate::resources::owned::{Owned, PruneKind};
 use crate::resources::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
 
 /// A member named in the plan.
@@ -118,6 +119,14 @@ impl GroupResource {
 impl Resource for GroupResource {
     fn id(&self) -> &ObjectId {
         &self.id
+    }
+
+    /// Deleting a group deletes its alias too.
+    fn ownership(&self) -> Option<Owned> {
+        Some(Owned::new(
+            PruneKind::IdentityGroups,
+            paths::group(&self.name),
+        ))
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
