@@ -187,7 +187,15 @@ fn namespaces_are_created_and_the_plan_converges_inside_one() {
     vc(&bao, &["apply", "-f", p], &[]).assert_success();
     let (code, listed) = bao.api("LIST", "sys/namespaces", None);
     assert_eq!(code, 200, "{listed}");
-    assert_eq!(listed["data"]["keys"], json!(["team-a/", "team-b/"]));
+    // OpenBao lists namespaces in creation order, and both are created concurrently.
+    let mut keys: Vec<&str> = listed["data"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k.as_str())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["team-a/", "team-b/"], "{listed}");
     // Everything else landed in team-a, not in the root.
     let (code, policy) = in_namespace(&bao, "team-a", "GET", "sys/policies/acl/dev", None);
     assert_eq!(code, 200, "{policy}");
