@@ -171,7 +171,7 @@ impl Context {
             .get_or_init(|| async {
                 let answer = self
                     .vault
-                    .request_uncounted(crate::vault::Method::Get, "sys/plugins/catalog", None)
+                    .request_uncounted(crate::vault::Method::Get, super::plugin::CATALOG, None)
                     .await
                     .ok()?;
                 answer.body.get("data").cloned().map(Arc::new)

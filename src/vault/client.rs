@@ -342,3 +342,26 @@ fn says_absent(error: &VaultError) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, message: &str) -> VaultError {
+        VaultError::Status {
+            method: "GET",
+            path: "p".into(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn plugin_answers_that_mean_absent_are_recognised_and_nothing_else() {
+        // The real answers of cert's `crls/<n>` and the audit header endpoint.
+        assert!(says_absent(&status(400, "no such CRL cluster")));
+        assert!(says_absent(&status(400, "Could not find header in config")));
+        assert!(!says_absent(&status(400, "missing client token")));
+        assert!(!says_absent(&status(500, "no such file or directory")));
+    }
+}
