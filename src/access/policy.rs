@@ -126,6 +126,10 @@ pub fn policy_hcl(plan: &Plan) -> String {
         }
         for path in fixtures.keys().map(|p| trim(p)) {
             g.add(format!("{data}/{path}"), &RW);
+            // The ownership stamp (custom_metadata) when the plan prunes.
+            if !v1 && plan.prune.is_some() {
+                g.add(format!("{mount}/metadata/{path}"), &["create", "update"]);
+            }
         }
     }
     for write in &plan.writes {

@@ -4,6 +4,7 @@ pub mod build;
 pub mod fields_gate;
 pub mod needs;
 pub mod prune;
+mod records;
 pub mod report;
 pub mod run;
 mod sections;

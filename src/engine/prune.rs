@@ -1,8 +1,8 @@
-//! Ownership and prune (DESIGN.md "Ownership and prune"): after each stage,
-//! one registry write records what the stage created; after all stages,
-//! objects of the pruned kinds that this instance owns and the plan no
-//! longer lists are deleted, children before parents — never an object
-//! another instance owns too, never more than `max_deletes`.
+//! Prune (DESIGN.md "Ownership and prune"): after all stages, objects of
+//! the pruned kinds that this instance owns (or a killed run was about to
+//! create) and the plan no longer lists are deleted, children before
+//! parents — never an object another instance owns too, never more than
+//! `max_deletes`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -10,52 +10,11 @@ use futures::stream::{self, StreamExt};
 
 use super::build::Stage;
 use super::report::ObjectReport;
+use crate::registry::Edit;
 use crate::resources::owned::{delete_limit, Owned, PruneKind};
 use crate::resources::{Action, Context, ObjectError, ObjectId};
 use crate::secret::scrub;
 use crate::vault::{Method, VaultError};
-
-/// Records the objects a stage created (and, with `--adopt`, the planned
-/// ones that existed) in one registry write.
-pub async fn record_stage(ctx: &Context, stage: &Stage, outcomes: &[(usize, ObjectReport)]) {
-    let own = &ctx.ownership;
-    if !own.track {
-        return;
-    }
-    let owned = match ctx.registry.owned(&ctx.vault).await {
-        Ok(owned) => owned,
-        Err(e) => return not_recorded(ctx, &e),
-    };
-    let mut new = Vec::new();
-    for (i, outcome) in outcomes {
-        let Some(resource) = stage.resources.get(*i) else {
-            continue;
-        };
-        let Some(record) = resource.ownership() else {
-            continue;
-        };
-        let record_it = match outcome.action {
-            Action::Create => true,
-            Action::Unchanged | Action::Update | Action::Synced => own.adopt,
-            _ => false,
-        };
-        let path = &resource.id().path;
-        if record_it && owned.get(path) != Some(&record) {
-            new.push((path.clone(), record));
-        }
-    }
-    if let Err(e) = ctx.registry.record_owned(&ctx.vault, &new).await {
-        not_recorded(ctx, &e);
-    }
-}
-
-fn not_recorded(ctx: &Context, error: &VaultError) {
-    tracing::warn!(
-        registry = %ctx.registry.location(),
-        error = %scrub(&error.to_string()),
-        "cannot record what this stage created: those objects are not owned, so no later prune deletes them (apply --adopt records them)"
-    );
-}
 
 /// What the prune step found and did.
 #[derive(Default)]
@@ -104,11 +63,27 @@ pub async fn prune(
     if own.prune.is_empty() {
         return Ok(out);
     }
-    let mut candidates: Vec<(&String, &Owned)> = owned
-        .iter()
-        .filter(|(path, o)| own.prune.contains(&o.kind) && !planned.contains(path.as_str()))
-        .collect();
+    let dropped = |(path, o): &(&String, &Owned)| {
+        own.prune.contains(&o.kind) && !planned.contains(path.as_str())
+    };
+    let mut candidates: Vec<(&String, &Owned)> = owned.iter().filter(dropped).collect();
+    // What a killed run was about to create and the plan dropped since:
+    // deleted when it exists (the run got to create it), forgotten when not.
+    let pending = ctx.registry.pending(&ctx.vault).await?;
+    let mut forget: Vec<String> = Vec::new();
+    let mut owned_count = owned.len();
+    for (path, o) in pending.iter().filter(dropped) {
+        match ctx.vault.read(&o.delete).await {
+            Ok(None) => forget.push(path.clone()),
+            // Present, or unreadable: the delete finds out.
+            _ => {
+                candidates.push((path, o));
+                owned_count += 1;
+            }
+        }
+    }
     if candidates.is_empty() {
+        forget_all(ctx, forget, apply).await;
         return Ok(out);
     }
     if reports
@@ -127,12 +102,12 @@ pub async fn prune(
     for (path, o) in &shared {
         tracing::info!(kind = %o.kind, %path, "not deleted: another instance owns it too; this instance lets go of it");
     }
-    let limit = delete_limit(own.max_deletes, owned.len());
+    let limit = delete_limit(own.max_deletes, owned_count);
     if to_delete.len() > limit {
-        out.refused = Some(refusal(ctx, &to_delete, limit, owned.len()));
+        out.refused = Some(refusal(ctx, &to_delete, limit, owned_count));
         return Ok(out);
     }
-    let mut forget: Vec<String> = shared.iter().map(|(p, _)| (*p).clone()).collect();
+    forget.extend(shared.iter().map(|(p, _)| (*p).clone()));
     if !apply {
         out.objects = to_delete
             .iter()
@@ -158,11 +133,20 @@ pub async fn prune(
             out.objects.push(report);
         }
     }
-    if let Err(e) = ctx.registry.forget_owned(&ctx.vault, &forget).await {
+    forget_all(ctx, forget, apply).await;
+    Ok(out)
+}
+
+/// One registry write: deleted objects, and those let go or never created.
+async fn forget_all(ctx: &Context, paths: Vec<String>, apply: bool) {
+    if !apply || paths.is_empty() {
+        return;
+    }
+    let edits = paths.into_iter().map(Edit::Forget).collect();
+    if let Err(e) = ctx.registry.save(&ctx.vault, edits).await {
         // Deleted objects stay recorded: the next run finds them gone and forgets them then.
         tracing::warn!(error = %scrub(&e.to_string()), "cannot update the registry after pruning");
     }
-    Ok(out)
 }
 
 fn id_of(path: &str, o: &Owned) -> ObjectId {

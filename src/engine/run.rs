@@ -94,11 +94,16 @@ pub async fn converge(
             };
             // Unordered, so one slow object never holds back the next ones;
             // the report keeps plan order.
-            let ran: Vec<(usize, ObjectReport)> = stream::iter(runnable)
-                .map(|(i, r)| async move { (i, converge_one(ctx, r.as_ref(), mode).await) })
-                .buffer_unordered(width)
-                .collect()
-                .await;
+            let ran = if mode == Mode::Apply && ctx.ownership.track {
+                let runnable = runnable.into_iter().map(|(i, r)| (i, r.as_ref())).collect();
+                diff_announce_write(ctx, stage, runnable, width).await
+            } else {
+                stream::iter(runnable)
+                    .map(|(i, r)| async move { (i, converge_one(ctx, r.as_ref(), mode).await) })
+                    .buffer_unordered(width)
+                    .collect()
+                    .await
+            };
             outcomes.extend(ran);
             for (i, outcome) in &outcomes[done_before..] {
                 let id = stage.resources[*i].id();
@@ -118,7 +123,7 @@ pub async fn converge(
         outcomes.sort_by_key(|(i, _)| *i);
         if mode == Mode::Apply {
             // One registry write for what this stage created.
-            super::prune::record_stage(ctx, stage, &outcomes).await;
+            super::records::record_stage(ctx, stage, &outcomes).await;
         }
         if wrote && mode == Mode::Apply {
             // New mounts have accessors, versions and fields later stages need.
@@ -134,29 +139,82 @@ pub async fn converge(
             ms: started.elapsed().as_millis() as u64,
         });
     }
+    if mode == Mode::Apply {
+        super::records::flush(ctx).await;
+    }
     (reports, timings, failed)
 }
 
+/// When the run keeps ownership records: all reads and compares first, then
+/// one registry write naming what is about to be created, then the writes.
+async fn diff_announce_write(
+    ctx: &Context,
+    stage: &Stage,
+    runnable: Vec<(usize, &dyn Resource)>,
+    width: usize,
+) -> Vec<(usize, ObjectReport)> {
+    let diffed: Vec<_> = stream::iter(runnable)
+        .map(|(i, r)| async move { (i, r, diff_one(ctx, r).await) })
+        .buffer_unordered(width)
+        .collect()
+        .await;
+    let creating: Vec<usize> = diffed
+        .iter()
+        .filter(|(_, _, d)| matches!(d, Ok((_, change)) if change.action == Action::Create))
+        .map(|(i, _, _)| *i)
+        .collect();
+    super::records::announce(ctx, stage, &creating).await;
+    stream::iter(diffed)
+        .map(|(i, r, diffed)| async move {
+            let report = match diffed {
+                Err(report) => report,
+                Ok((report, change)) => write_one(ctx, r, report, change).await,
+            };
+            (i, report)
+        })
+        .buffer_unordered(width)
+        .collect()
+        .await
+}
+
 async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> ObjectReport {
-    let id = resource.id();
-    let mut report = ObjectReport::new(id, Action::Unchanged);
-    // A lost create race (a check-and-set conflict, a mount enabled
-    // meanwhile) means someone wrote the object between our read and our
-    // write, or a standby answered from stale state: compare again against
-    // what is there now, bypassing cached tables and listings.
-    let mut attempts_left = 3;
-    loop {
-        attempts_left -= 1;
-        let change = match resource.diff(ctx).await {
-            Ok(change) => change,
-            Err(e) => return failed(report, &e),
-        };
-        report.action = change.action;
-        report.changes = change.fields.clone();
-        report.write_only = change.write_only.clone();
-        if mode == Mode::Plan {
-            return report;
+    match diff_one(ctx, resource).await {
+        Err(report) => report,
+        Ok((report, _)) if mode == Mode::Plan => report,
+        Ok((report, change)) => write_one(ctx, resource, report, change).await,
+    }
+}
+
+/// Reads and compares: the report and the change, or the failed report.
+async fn diff_one(
+    ctx: &Context,
+    resource: &dyn Resource,
+) -> Result<(ObjectReport, Change), ObjectReport> {
+    let mut report = ObjectReport::new(resource.id(), Action::Unchanged);
+    match resource.diff(ctx).await {
+        Ok(change) => {
+            report.action = change.action;
+            report.changes = change.fields.clone();
+            report.write_only = change.write_only.clone();
+            Ok((report, change))
         }
+        Err(e) => Err(failed(report, &e)),
+    }
+}
+
+/// Sends the change. A lost create race (a check-and-set conflict, a mount
+/// enabled meanwhile) means someone wrote the object between our read and
+/// our write, or a standby answered from stale state: compare again against
+/// what is there now, bypassing cached tables and listings.
+async fn write_one(
+    ctx: &Context,
+    resource: &dyn Resource,
+    mut report: ObjectReport,
+    mut change: Change,
+) -> ObjectReport {
+    let id = resource.id();
+    let mut attempts_left = 2;
+    loop {
         match send(ctx, &change).await {
             Ok(warnings) => {
                 if !change.requests.is_empty() {
@@ -194,8 +252,13 @@ async fn converge_one(ctx: &Context, resource: &dyn Resource, mode: Mode) -> Obj
                     let error = ObjectError::Concurrent(e.to_string());
                     return failed(report, &error);
                 }
+                attempts_left -= 1;
                 tracing::info!(object = %id, "changed while being written; comparing again");
                 ctx.forget_cached_state();
+                match diff_one(ctx, resource).await {
+                    Ok((again, changed)) => (report, change) = (again, changed),
+                    Err(failed) => return failed,
+                }
             }
             Err(e) => return failed(report, &resource.explain(e)),
         }

@@ -1,9 +1,13 @@
 //! The tool's own records, kept in Vault (DESIGN.md "Once", "Ownership and
 //! prune"): one KV v2 secret per instance at `<mount>/data/<instance>`,
-//! holding `{once: {key: {at}}, owned: "kind\tpath[\tdelete path]\n…"}`:
-//! the `Once` actions done, and the objects this instance created (and how
-//! to delete each one again). The mount is enabled on first write; reading costs one
-//! request per run, and every update is one check-and-set write.
+//! holding `{once: {key: {at}}, owned: "kind\tpath[\tdelete path]\n…",
+//! pending: "…"}`: the `Once` actions done, the objects this instance created
+//! (and how to delete each one again), and the objects a stage is about to
+//! create (written before its writes, so a run killed mid-stage leaves a
+//! record of every object it may have created). The mount is enabled on
+//! first write; reading costs one request per run, and every update is one
+//! check-and-set write. Edits are collected in memory and ride along with
+//! the next write, so a run writes the registry about once per stage.
 
 mod store;
 
@@ -22,6 +26,53 @@ pub struct Registry {
     instance: String,
     /// Loaded on first use; `None` until then.
     state: Mutex<Option<State>>,
+    /// Edits made in memory and not yet written: every write carries them.
+    unsaved: std::sync::Mutex<Vec<Edit>>,
+}
+
+/// One change to the ownership records.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    /// Owned by this instance (no longer pending).
+    Own(String, Owned),
+    /// About to be created by this instance (unless already owned).
+    Pend(String, Owned),
+    /// Not about to be created any more.
+    Settle(String),
+    /// Neither owned nor pending (deleted, or let go).
+    Forget(String),
+}
+
+impl Edit {
+    fn apply(&self, state: &mut State) {
+        match self {
+            Edit::Own(path, owned) => {
+                state.pending.remove(path);
+                state.owned.insert(path.clone(), owned.clone());
+            }
+            Edit::Pend(path, owned) => {
+                if !state.owned.contains_key(path) {
+                    state.pending.insert(path.clone(), owned.clone());
+                }
+            }
+            Edit::Settle(path) => {
+                state.pending.remove(path);
+            }
+            Edit::Forget(path) => {
+                state.owned.remove(path);
+                state.pending.remove(path);
+            }
+        }
+    }
+}
+
+/// What the records say about one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Owned,
+    /// A stage of an earlier run was about to create it (and may have).
+    Pending,
+    Unknown,
 }
 
 #[derive(Default, Clone)]
@@ -30,6 +81,7 @@ struct State {
     version: u64,
     once: BTreeMap<String, Json>,
     owned: BTreeMap<String, Owned>,
+    pending: BTreeMap<String, Owned>,
 }
 
 impl Registry {
@@ -38,6 +90,7 @@ impl Registry {
             mount: settings.mount.trim_matches('/').to_owned(),
             instance: settings.instance.clone(),
             state: Mutex::new(None),
+            unsaved: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -84,34 +137,61 @@ impl Registry {
         .await
     }
 
-    /// Records `objects` as created by this instance (one write).
-    pub async fn record_owned(
-        &self,
-        vault: &Vault,
-        objects: &[(String, Owned)],
-    ) -> Result<(), VaultError> {
-        if objects.is_empty() {
-            return Ok(());
+    /// The objects an earlier run was about to create and did not record as owned.
+    pub async fn pending(&self, vault: &Vault) -> Result<BTreeMap<String, Owned>, VaultError> {
+        let mut state = self.state.lock().await;
+        if state.is_none() {
+            *state = Some(self.read(vault).await?);
         }
-        self.update(vault, |s| {
-            for (path, owned) in objects {
-                s.owned.insert(path.clone(), owned.clone());
-            }
-        })
-        .await
+        Ok(state
+            .as_ref()
+            .map(|s| s.pending.clone())
+            .unwrap_or_default())
     }
 
-    /// Forgets `paths` (deleted, or left to another instance that owns them too).
-    pub async fn forget_owned(&self, vault: &Vault, paths: &[String]) -> Result<(), VaultError> {
-        if paths.is_empty() {
+    /// What the records say about `path` (the records are read on first use).
+    pub async fn standing(&self, vault: &Vault, path: &str) -> Result<Standing, VaultError> {
+        let mut state = self.state.lock().await;
+        if state.is_none() {
+            *state = Some(self.read(vault).await?);
+        }
+        let state = state.as_ref();
+        Ok(if state.is_some_and(|s| s.owned.contains_key(path)) {
+            Standing::Owned
+        } else if state.is_some_and(|s| s.pending.contains_key(path)) {
+            Standing::Pending
+        } else {
+            Standing::Unknown
+        })
+    }
+
+    /// Makes `edits` in memory; the next write carries them.
+    pub async fn note(&self, edits: Vec<Edit>) {
+        if edits.is_empty() {
+            return;
+        }
+        let mut state = self.state.lock().await;
+        if let Some(state) = state.as_mut() {
+            for edit in &edits {
+                edit.apply(state);
+            }
+        }
+        self.unsaved_edits().extend(edits);
+    }
+
+    /// Makes `edits` and writes them with everything noted before (one
+    /// write; none when there is nothing to write).
+    pub async fn save(&self, vault: &Vault, edits: Vec<Edit>) -> Result<(), VaultError> {
+        self.note(edits).await;
+        if self.unsaved_edits().is_empty() {
             return Ok(());
         }
-        self.update(vault, |s| {
-            for path in paths {
-                s.owned.remove(path);
-            }
-        })
-        .await
+        self.update(vault, |_| {}).await
+    }
+
+    fn unsaved_edits(&self) -> std::sync::MutexGuard<'_, Vec<Edit>> {
+        // A panic while holding it cannot leave the list half-edited.
+        self.unsaved.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The paths other instances own (one LIST, then one read per instance):

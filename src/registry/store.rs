@@ -1,6 +1,8 @@
 //! Reading and writing the registry secret, with check-and-set: a
 //! concurrent run's records are read again and kept.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value as Json};
 
 use super::{Registry, State};
@@ -18,15 +20,17 @@ pub(super) fn parse(body: &Json) -> State {
         .and_then(Json::as_object)
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let owned = body
-        .pointer("/data/data/owned")
-        .and_then(Json::as_str)
-        .map(|text| text.lines().filter_map(parse_line).collect())
-        .unwrap_or_default();
+    let lines = |field: &str| {
+        body.pointer(&format!("/data/data/{field}"))
+            .and_then(Json::as_str)
+            .map(|text| text.lines().filter_map(parse_line).collect())
+            .unwrap_or_default()
+    };
     State {
         version,
         once,
-        owned,
+        owned: lines("owned"),
+        pending: lines("pending"),
     }
 }
 
@@ -41,10 +45,8 @@ fn parse_line(line: &str) -> Option<(String, Owned)> {
     Some((path.to_owned(), Owned::new(kind, delete)))
 }
 
-fn body_of(state: &State) -> Json {
-    let once: Map<String, Json> = state.once.clone().into_iter().collect();
-    let owned: String = state
-        .owned
+fn lines_of(objects: &BTreeMap<String, Owned>) -> String {
+    objects
         .iter()
         .map(|(path, o)| {
             if o.delete == *path {
@@ -53,8 +55,15 @@ fn body_of(state: &State) -> Json {
                 format!("{}\t{path}\t{}\n", o.kind, o.delete)
             }
         })
-        .collect();
-    json!({ "options": { "cas": state.version }, "data": { "once": once, "owned": owned } })
+        .collect()
+}
+
+fn body_of(state: &State) -> Json {
+    let once: Map<String, Json> = state.once.clone().into_iter().collect();
+    json!({
+        "options": { "cas": state.version },
+        "data": { "once": once, "owned": lines_of(&state.owned), "pending": lines_of(&state.pending) },
+    })
 }
 
 impl Registry {
@@ -66,8 +75,9 @@ impl Registry {
         })
     }
 
-    /// Applies `edit` to the records and writes them with check-and-set;
-    /// on a conflict, applies it again to what the other run wrote.
+    /// Applies `edit` and the unsaved edits to the records and writes them
+    /// with check-and-set; on a conflict, applies them again to what the
+    /// other run wrote.
     pub(super) async fn update(
         &self,
         vault: &Vault,
@@ -81,11 +91,17 @@ impl Registry {
         let mut enabled = false;
         let mut upgrade_waits = 0;
         let mut attempt = 0;
+        let unsaved: Vec<super::Edit> = self.unsaved_edits().clone();
         while attempt < 4 {
             attempt += 1;
+            for e in &unsaved {
+                e.apply(&mut state);
+            }
             edit(&mut state);
             match vault.write(&self.data_path(), &body_of(&state)).await {
                 Ok(answer) => {
+                    // Written: those edits are kept; later ones wait for the next write.
+                    self.unsaved_edits().drain(..unsaved.len());
                     state.version = answer
                         .pointer("/data/version")
                         .and_then(Json::as_u64)
@@ -186,6 +202,30 @@ mod tests {
             parse(&json!({ "data": { "data": body["data"], "metadata": { "version": 3 } } }));
         assert_eq!(read.owned, state.owned);
         assert_eq!(read.version, 3);
+    }
+
+    #[test]
+    fn pending_objects_become_owned_or_are_forgotten() {
+        let policy = |name: &str| {
+            let path = format!("sys/policies/acl/{name}");
+            (path.clone(), Owned::new(PruneKind::Policies, &path))
+        };
+        let mut state = State::default();
+        let (a, owned_a) = policy("a");
+        let (b, owned_b) = policy("b");
+        super::super::Edit::Pend(a.clone(), owned_a.clone()).apply(&mut state);
+        super::super::Edit::Pend(b.clone(), owned_b.clone()).apply(&mut state);
+        super::super::Edit::Own(a.clone(), owned_a.clone()).apply(&mut state);
+        // Owned objects are never pending again.
+        super::super::Edit::Pend(a.clone(), owned_a).apply(&mut state);
+        assert!(state.owned.contains_key(&a) && !state.pending.contains_key(&a));
+        let body = body_of(&state);
+        assert_eq!(body["data"]["pending"], "policies\tsys/policies/acl/b\n");
+        let read =
+            parse(&json!({ "data": { "data": body["data"], "metadata": { "version": 1 } } }));
+        assert_eq!(read.pending.get(&b), Some(&owned_b));
+        super::super::Edit::Forget(b.clone()).apply(&mut state);
+        assert!(state.pending.is_empty());
     }
 
     #[test]

@@ -229,14 +229,18 @@ impl Resource for KvResource {
                 // Moved, not copied: a value may be a large file source.
                 let data: Map<String, Json> =
                     planned.into_iter().map(|(k, v)| (k, v.value)).collect();
-                return Ok(Change::new(
-                    Action::Create,
-                    fields,
-                    vec![Request::post(write_path, body(data))],
-                ));
+                let mut requests = vec![Request::post(write_path, body(data))];
+                if version == 2 && ctx.ownership.track {
+                    requests.push(self.stamp_request(ctx, None));
+                }
+                return Ok(Change::new(Action::Create, fields, requests));
+            };
+            let stamp = match version {
+                2 => self.restamp(ctx, current.as_ref()).await?,
+                _ => None,
             };
             if self.mode == KvMode::Create {
-                return Ok(Change::unchanged());
+                return Ok(stamp_only(stamp));
             }
 
             let mut fields = Vec::new();
@@ -265,16 +269,67 @@ impl Resource for KvResource {
                 }
             }
             if fields.is_empty() {
-                return Ok(Change::unchanged());
+                return Ok(stamp_only(stamp));
             }
-            Ok(Change::new(
-                Action::Update,
-                fields,
-                vec![Request::post(write_path, body(target))],
-            ))
+            let mut requests = vec![Request::post(write_path, body(target))];
+            requests.extend(stamp.map(|(_, request)| request));
+            Ok(Change::new(Action::Update, fields, requests))
         })
     }
 }
+
+/// The ownership stamp's update alone, or no change.
+fn stamp_only(stamp: Option<(FieldChange, Request)>) -> Change {
+    match stamp {
+        Some((field, request)) => Change::new(Action::Update, vec![field], vec![request]),
+        None => Change::unchanged(),
+    }
+}
+
+impl KvResource {
+    /// `custom_metadata: {managed-by, instance}` on the secret's metadata,
+    /// added to what is there (`have`).
+    fn stamp_request(&self, ctx: &Context, have: Option<&Map<String, Json>>) -> Request {
+        let mut metadata = have.cloned().unwrap_or_default();
+        metadata.insert(MANAGED_BY.into(), json!(TOOL));
+        metadata.insert("instance".into(), json!(ctx.registry.instance()));
+        Request::post(
+            format!("{}/metadata/{}", self.mount, self.path),
+            json!({ "custom_metadata": metadata }),
+        )
+    }
+
+    /// A secret this instance owns (or adopts) that lacks the stamp gets it;
+    /// one another instance stamped keeps that stamp.
+    async fn restamp(
+        &self,
+        ctx: &Context,
+        current: Option<&Json>,
+    ) -> Result<Option<(FieldChange, Request)>, ObjectError> {
+        if !ctx.ownership.track {
+            return Ok(None);
+        }
+        let have = current
+            .and_then(|c| c.pointer("/data/metadata/custom_metadata"))
+            .and_then(Json::as_object);
+        if have.is_some_and(|m| m.get(MANAGED_BY).and_then(Json::as_str) == Some(TOOL)) {
+            return Ok(None);
+        }
+        let standing = ctx.registry.standing(&ctx.vault, &self.id.path).await?;
+        if !ctx.ownership.adopt && standing != crate::registry::Standing::Owned {
+            return Ok(None);
+        }
+        let field = FieldChange {
+            field: format!("custom_metadata.{MANAGED_BY}"),
+            old: None,
+            new: Some(format!("{TOOL} (instance {})", ctx.registry.instance())),
+        };
+        Ok(Some((field, self.stamp_request(ctx, have))))
+    }
+}
+
+const MANAGED_BY: &str = "managed-by";
+const TOOL: &str = "vault-converge";
 
 fn render_new(key: &Key) -> String {
     if key.generated {

@@ -130,6 +130,17 @@ fn removed_objects_are_deleted_and_a_hand_made_one_is_untouched() {
         assert!(exists(&bao, kept), "{kept} must stay");
     }
     assert!(!owned(&bao, "default").contains(&"sys/policies/acl/p2".to_owned()));
+    // KV fixtures carry the ownership stamp; the hand-made one does not.
+    let stamp = |path: &str| bao.read(path).unwrap()["data"]["custom_metadata"].clone();
+    assert_eq!(
+        stamp("app/metadata/x"),
+        json!({"managed-by": "vault-converge", "instance": "default"})
+    );
+    assert!(
+        stamp("app/metadata/z").is_null(),
+        "{}",
+        stamp("app/metadata/z")
+    );
 
     let (out, rerun) = apply_json(&bao, &smaller, &[]);
     out.assert_success();
@@ -352,21 +363,23 @@ fn without_services(plan: &str, from: usize) -> String {
         .collect()
 }
 
+/// The objects of service `i` in `workload(n)`, at the paths that read them.
+fn service_objects(i: usize) -> [String; 3] {
+    [
+        format!("sys/policies/acl/svc-{i}"),
+        format!("auth/kubernetes/role/svc-{i}"),
+        format!("app/metadata/svc-{i}/config"),
+    ]
+}
+
 #[test]
-fn a_killed_apply_then_prune_deletes_only_the_removed_half_it_recorded() {
-    const N: usize = 300;
+fn a_killed_apply_then_prune_deletes_exactly_the_removed_half() {
+    const N: usize = 2000;
     let settings = "prune: {kinds: all, max_deletes: 100%}\n";
     let full = format!("{settings}{}", workload(N).replacen("version: 1\n", "", 1));
     let (bao, dir, plan) = dev_with_plan(&format!("version: 1\n{full}"));
     let mut child = std::process::Command::new(BIN)
-        .args([
-            "apply",
-            "-f",
-            plan.to_str().unwrap(),
-            "--no-verify",
-            "--concurrency",
-            "4",
-        ])
+        .args(["apply", "-f", plan.to_str().unwrap(), "--no-verify"])
         .env_clear()
         .env("VAULT_ADDR", &bao.addr)
         .env("VAULT_TOKEN", &bao.root_token)
@@ -375,60 +388,80 @@ fn a_killed_apply_then_prune_deletes_only_the_removed_half_it_recorded() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it once a stage's records are written, while later stages still run.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // Killed in the middle of the services' writes: some of the policies
+    // exist, not all of them.
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         assert!(
             child.try_wait().unwrap().is_none(),
             "apply finished before it could be killed"
         );
-        if owned(&bao, "default").len() > 2 {
+        let policies = bao
+            .api("LIST", "sys/policies/acl", None)
+            .1
+            .pointer("/data/keys")
+            .and_then(|k| k.as_array().map(Vec::len))
+            .unwrap_or(0);
+        if policies > 200 {
             break;
         }
-        assert!(Instant::now() < deadline, "no records after 60s");
-        std::thread::sleep(Duration::from_millis(20));
+        assert!(Instant::now() < deadline, "no policies after 120s");
+        std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let recorded = owned(&bao, "default");
+    let created: Vec<bool> = (0..N)
+        .map(|i| service_objects(i).iter().any(|p| exists(&bao, p)))
+        .collect();
+    let left_behind: usize = (N / 2..N)
+        .flat_map(service_objects)
+        .filter(|p| exists(&bao, p))
+        .count();
+    assert!(left_behind > 0, "the kill left nothing of the removed half");
+    assert!(
+        created.iter().any(|c| !c),
+        "the kill came after every service was written"
+    );
 
     let half = plan_file(
         dir.path(),
         "half.yaml",
         &without_services(&format!("version: 1\n{full}"), N / 2),
     );
-    let (out, report) = apply_json(&bao, &half, &[("VAULT_CONVERGE_CONCURRENCY", "8")]);
+    let (out, report) = apply_json(&bao, &half, &[]);
     out.assert_success();
-    let removed = |i: usize| {
-        [
-            format!("sys/policies/acl/svc-{i}"),
-            format!("auth/kubernetes/role/svc-{i}"),
-            format!("app/data/svc-{i}/config"),
-        ]
-    };
-    let mut deleted = 0;
     for i in 0..N {
-        for path in removed(i) {
-            let read_path = path.replace("app/data/", "app/metadata/");
-            let present = exists(&bao, &read_path);
-            if i < N / 2 {
-                assert!(present, "{path} is still planned and must exist");
-            } else if recorded.contains(&path) {
-                assert!(
-                    !present,
-                    "{path} was recorded and removed from the plan: deleted"
-                );
-                deleted += 1;
-            }
+        for path in service_objects(i) {
+            assert_eq!(
+                exists(&bao, &path),
+                i < N / 2,
+                "{path}: the kept half exists, the removed half is gone"
+            );
         }
     }
-    assert!(deleted > 0, "the kill left nothing recorded to prune");
     assert_eq!(
         summary(&report, "deleted") as usize,
-        deleted,
-        "only the removed, recorded half"
+        left_behind,
+        "exactly what the killed run left of the removed half"
     );
     assert!(exists(&bao, "sys/mounts/app/tune") && exists(&bao, "auth/kubernetes/config"));
+    // Every kept object is owned: recorded, created now, or re-adopted
+    // (in flight when the run was killed, found exactly as planned).
+    let kept_owned: std::collections::HashSet<String> =
+        owned(&bao, "default").into_iter().collect();
+    for i in 0..N / 2 {
+        let path = format!("sys/policies/acl/svc-{i}");
+        assert!(kept_owned.contains(&path), "{path} is owned");
+    }
+    assert!(
+        !kept_owned
+            .iter()
+            .any(|p| p.ends_with(&format!("svc-{}", N - 1))),
+        "nothing of the removed half stays recorded"
+    );
+    let (out, rerun) = apply_json(&bao, &half, &[]);
+    out.assert_success();
+    assert_eq!(rerun["requests"]["writes"], 0, "{rerun:#}");
 }
 
 #[test]
@@ -570,4 +603,53 @@ fn removed_identity_entities_and_groups_are_deleted_with_the_generated_policy() 
     assert!(exists(&bao, "identity/group/name/team"));
     assert!(exists(&bao, "identity/entity/name/bobby"));
     as_job(&smaller, "plan").assert_code(0);
+}
+
+#[test]
+fn a_removed_database_role_is_deleted_and_its_connection_kept() {
+    let pg = crate::support::postgres::Postgres::start();
+    let plan_of = |with_reader: bool| {
+        let mut plan = format!(
+            r#"version: 1
+prune: {{kinds: [database_roles, database_connections]}}
+mounts:
+  database: {{type: database}}
+databases:
+  database:
+    connections:
+      pg:
+        plugin_name: postgresql-database-plugin
+        allowed_roles: ["*"]
+        config:
+          connection_url: "postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/{}?sslmode=disable"
+          username: {}
+          password: {{env: PG_PASSWORD}}
+    roles:
+      writer:
+        db_name: pg
+        creation_statements: ["CREATE ROLE \"{{{{name}}}}\" WITH LOGIN PASSWORD '{{{{password}}}}' VALID UNTIL '{{{{expiration}}}}';"]
+"#,
+            pg.port, pg.database, pg.superuser
+        );
+        if with_reader {
+            plan.push_str("      reader:\n        db_name: pg\n        creation_statements: [\"CREATE ROLE \\\"{{name}}\\\" WITH LOGIN PASSWORD '{{password}}';\"]\n");
+        }
+        plan
+    };
+    let (bao, dir, plan) = dev_with_plan(&plan_of(true));
+    let env = [("PG_PASSWORD", pg.password.as_str())];
+    apply_json(&bao, &plan, &env).0.assert_success();
+    assert!(exists(&bao, "database/roles/reader"));
+    let smaller = plan_file(dir.path(), "smaller.yaml", &plan_of(false));
+    let (out, report) = apply_json(&bao, &smaller, &env);
+    out.assert_success();
+    assert_eq!(summary(&report, "deleted"), 1, "{report:#}");
+    assert!(
+        !exists(&bao, "database/roles/reader"),
+        "removed from the plan: deleted"
+    );
+    assert!(exists(&bao, "database/roles/writer") && exists(&bao, "database/config/pg"));
+    let (out, rerun) = apply_json(&bao, &smaller, &env);
+    out.assert_success();
+    assert_eq!(rerun["requests"]["writes"], 0, "{rerun:#}");
 }
