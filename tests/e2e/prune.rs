@@ -567,23 +567,8 @@ fn removed_identity_entities_and_groups_are_deleted_with_the_generated_policy() 
     let (bao, dir, plan) = dev_with_plan(&identity_plan(true));
     // A hand-made entity with a name like the planned ones is never touched.
     bao.write("identity/entity/name/bobby", &json!({"policies": ["dev"]}));
-    let policy = crate::support::cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
-    policy.assert_success();
-    let token = crate::common::token_with_policy(&bao, "vault-converge", &policy.stdout);
-    let as_job = |plan: &Path, command: &str| {
-        let mut args = vec![command, "-f", plan.to_str().unwrap()];
-        if command == "plan" {
-            args.push("--detailed-exitcode");
-        }
-        crate::support::cli::run(
-            &args,
-            &[
-                ("VAULT_ADDR", bao.addr.as_str()),
-                ("VAULT_TOKEN", token.as_str()),
-                ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
-            ],
-        )
-    };
+    let token = job_token(&bao, &plan);
+    let as_job = |plan: &Path, command: &str| run_as(&bao, &token, plan, command);
     as_job(&plan, "apply").assert_success();
     assert!(exists(&bao, "identity/entity/name/bob"));
 
@@ -652,4 +637,53 @@ databases:
     let (out, rerun) = apply_json(&bao, &smaller, &env);
     out.assert_success();
     assert_eq!(rerun["requests"]["writes"], 0, "{rerun:#}");
+}
+
+/// A token holding only the job policy `vault-converge policy` generates for `plan`.
+fn job_token(bao: &Bao, plan: &Path) -> String {
+    let policy = crate::support::cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
+    policy.assert_success();
+    crate::common::token_with_policy(bao, "vault-converge", &policy.stdout)
+}
+
+/// Runs `command` (`plan` with `--detailed-exitcode`) with `token`.
+fn run_as(bao: &Bao, token: &str, plan: &Path, command: &str) -> crate::support::cli::CliOutput {
+    let mut args = vec![command, "-f", plan.to_str().unwrap()];
+    if command == "plan" {
+        args.push("--detailed-exitcode");
+    }
+    crate::support::cli::run(
+        &args,
+        &[
+            ("VAULT_ADDR", bao.addr.as_str()),
+            ("VAULT_TOKEN", token),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ],
+    )
+}
+
+#[test]
+fn the_generated_job_policy_is_enough_to_stamp_and_prune() {
+    let (bao, dir, plan) = dev_with_plan(&full_plan(true));
+    let token = job_token(&bao, &plan);
+    run_as(&bao, &token, &plan, "apply").assert_success();
+    assert_eq!(
+        bao.read("app/metadata/y").unwrap()["data"]["custom_metadata"]["managed-by"],
+        "vault-converge"
+    );
+    // The policy is generated again from the plan that drops objects.
+    let smaller = plan_file(dir.path(), "smaller.yaml", &full_plan(false));
+    let token = job_token(&bao, &smaller);
+    run_as(&bao, &token, &smaller, "plan").assert_code(4);
+    let out = run_as(&bao, &token, &smaller, "apply");
+    out.assert_success();
+    for gone in [
+        "sys/policies/acl/p2",
+        "sys/policies/password/pw2",
+        "auth/up/users/bob",
+        "app/metadata/y",
+    ] {
+        assert!(!exists(&bao, gone), "{gone}: {}", out.describe());
+    }
+    run_as(&bao, &token, &smaller, "plan").assert_code(0);
 }
