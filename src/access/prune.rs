@@ -82,7 +82,8 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
             PruneKind::IdentityGroups => {
                 g.add("identity/group/name/*", &RD);
             }
-            // Aliases go with their entity or group; audit devices are never pruned.
+            PruneKind::AuditDevices => g.add("sys/audit/*", &["delete", "sudo"]),
+            // Aliases go with their entity or group.
             _ => {}
         }
     }

@@ -11,6 +11,7 @@ use futures::stream::{self, StreamExt};
 use super::build::Stage;
 use super::report::ObjectReport;
 use crate::registry::Edit;
+use crate::resources::home::in_home;
 use crate::resources::owned::{delete_limit, Owned, PruneKind};
 use crate::resources::{Action, Context, ObjectError, ObjectId};
 use crate::secret::scrub;
@@ -161,7 +162,12 @@ fn id_of(path: &str, o: &Owned) -> ObjectId {
 
 async fn delete_one(ctx: &Context, path: &str, o: &Owned) -> ObjectReport {
     let mut report = ObjectReport::new(&id_of(path, o), Action::Delete);
-    match ctx.vault.request(Method::Delete, &o.delete, None).await {
+    // Audit devices live in the token's own namespace, not the plan's.
+    let vault = match in_home(o.kind.object_kind()) {
+        true => ctx.home_vault(),
+        false => &ctx.vault,
+    };
+    match vault.request(Method::Delete, &o.delete, None).await {
         Ok(_) => {}
         // Already gone (deleted by hand): nothing left to do.
         Err(e) if e.code() == Some(404) => {}

@@ -216,6 +216,13 @@ impl Resource for AuditDeviceResource {
         self.check.as_ref()
     }
 
+    fn ownership(&self) -> Option<super::owned::Owned> {
+        Some(super::owned::Owned::new(
+            super::owned::PruneKind::AuditDevices,
+            self.id.path.clone(),
+        ))
+    }
+
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
             let (options, hidden) = self.options(ctx).await?;

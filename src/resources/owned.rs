@@ -98,16 +98,19 @@ impl PruneKind {
     }
 
     /// Deleting it destroys data (a mount's secrets, an auth method's
-    /// roles): only when named explicitly, never by `all`.
-    pub fn destroys_data(self) -> bool {
-        matches!(self, PruneKind::Mounts | PruneKind::AuthMethods)
+    /// roles) or the audit trail: only when named explicitly, never by `all`.
+    pub fn only_when_named(self) -> bool {
+        matches!(
+            self,
+            PruneKind::Mounts | PruneKind::AuthMethods | PruneKind::AuditDevices
+        )
     }
 
-    /// What `all` means: every kind but those that destroy data.
+    /// What `all` means: every kind but those pruned only when named.
     pub fn all_safe() -> BTreeSet<PruneKind> {
         PruneKind::ALL
             .into_iter()
-            .filter(|k| !k.destroys_data())
+            .filter(|k| !k.only_when_named())
             .collect()
     }
 }
@@ -214,6 +217,7 @@ mod tests {
         let all = PruneKind::all_safe();
         assert!(!all.contains(&PruneKind::Mounts));
         assert!(!all.contains(&PruneKind::AuthMethods));
+        assert!(!all.contains(&PruneKind::AuditDevices));
         assert!(all.contains(&PruneKind::Policies));
         for kind in PruneKind::ALL {
             assert_eq!(PruneKind::parse(kind.name()), Some(kind));

@@ -687,3 +687,53 @@ fn the_generated_job_policy_is_enough_to_stamp_and_prune() {
     }
     run_as(&bao, &token, &smaller, "plan").assert_code(0);
 }
+
+#[test]
+fn audit_devices_are_pruned_only_when_named() {
+    let bao = Bao::start_dev_with_config("unsafe_allow_api_audit_creation = true\n");
+    let dir = tempfile::tempdir().unwrap();
+    let device = |name: &str| {
+        format!(
+            "  {name}: {{type: file, options: {{file_path: \"{}\"}}}}\n",
+            bao.dir.join(format!("{name}.log")).display()
+        )
+    };
+    let plan_with = |kinds: &str, names: &[&str]| {
+        let devices: String = names.iter().map(|n| device(n)).collect();
+        format!("version: 1\nprune: {{kinds: {kinds}}}\naudit:\n{devices}")
+    };
+    let both = plan_file(dir.path(), "both.yaml", &plan_with("all", &["a1", "a2"]));
+    apply_json(&bao, &both, &[]).0.assert_success();
+    let devices = || bao.read("sys/audit").unwrap()["data"].clone();
+    assert!(devices().get("a2/").is_some(), "{}", devices());
+
+    let by_all = plan_file(dir.path(), "all.yaml", &plan_with("all", &["a1"]));
+    let (out, report) = apply_json(&bao, &by_all, &[]);
+    out.assert_success();
+    assert_eq!(summary(&report, "deleted"), 0, "{report:#}");
+    assert!(
+        devices().get("a2/").is_some(),
+        "`all` never removes an audit device"
+    );
+
+    let named = plan_file(
+        dir.path(),
+        "named.yaml",
+        &plan_with("[audit_devices]", &["a1"]),
+    );
+    let shown = plan_out(&bao, &named, &[]);
+    shown.assert_code(4);
+    assert!(
+        shown.stdout.contains("- delete audit device sys/audit/a2"),
+        "{}",
+        shown.stdout
+    );
+    let (out, report) = apply_json(&bao, &named, &[]);
+    out.assert_success();
+    assert_eq!(summary(&report, "deleted"), 1, "{report:#}");
+    assert!(
+        devices().get("a2/").is_none() && devices().get("a1/").is_some(),
+        "{}",
+        devices()
+    );
+}
