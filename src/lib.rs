@@ -12,5 +12,6 @@ pub mod resources;
 pub mod secret;
 pub mod settings;
 pub mod sources;
+pub mod token_store;
 pub mod vault;
 pub mod verify;

@@ -9,6 +9,7 @@ mod policy;
 mod prune;
 mod rbac;
 mod system;
+mod tokens;
 
 pub use policy::policy_hcl;
 pub use rbac::{rbac_yaml, secret_refs};

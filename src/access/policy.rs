@@ -138,6 +138,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
     super::identity::grants(plan, &mut g);
     super::pki::grants(plan, &mut g);
     super::prune::grants(plan, &mut g);
+    super::tokens::grants(plan, &mut g);
     if plan.vault.expect_token.is_some() {
         g.add("auth/token/lookup-self", &["read"]);
     }
@@ -159,8 +160,8 @@ pub fn policy_hcl(plan: &Plan) -> String {
                 g.add("sys/capabilities", &["update"]);
                 g.add("auth/token/revoke-accessor", &["update"]);
             }
-            // In `pki::grants`.
-            Check::PkiIssue(_) => {}
+            // In `pki::grants`; the stored token's own lookup-self is in the default policy.
+            Check::PkiIssue(_) | Check::Token(_) => {}
         }
     }
     g.spread_deletes();

@@ -1,5 +1,5 @@
 //! The Kubernetes RBAC to read exactly the secrets the plan's
-//! `secretKeyRef`s name (`vault-converge rbac`).
+//! `secretKeyRef`s name, and to store managed tokens (`vault-converge rbac`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -85,8 +85,9 @@ pub fn rbac_yaml(plan: &Plan, namespace: &str, service_account: &str) -> String 
             names.join(", ")
         );
     }
+    super::tokens::rbac_yaml(plan, namespace, service_account, &mut out);
     if out.is_empty() {
-        out.push_str("# The plan reads no Kubernetes secrets: no RBAC is needed.\n");
+        out.push_str("# The plan reads and writes no Kubernetes secrets: no RBAC is needed.\n");
     }
     out
 }

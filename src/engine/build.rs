@@ -3,7 +3,7 @@
 //! and password policies → auth config, tune, roles, users, database
 //! connections and PKI CAs (intermediates in stages right after, each after
 //! the CA that signs it) → database roles, PKI roles, identity entities and
-//! groups → identity aliases → KV fixtures → `writes`, one after another in
+//! groups → identity aliases → KV fixtures and tokens → `writes`, one after another in
 //! plan order. Each object names the objects
 //! it depends on, so a failure skips only what needs it.
 
@@ -39,6 +39,8 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
     let mut roles = sections::database_roles(loaded);
     roles.extend(sections::pki_roles(loaded));
     roles.extend(sections::identity_entities_and_groups(loaded));
+    let mut kv_and_tokens = sections::kv_fixtures(loaded);
+    kv_and_tokens.extend(sections::tokens(loaded));
     let mut stages = vec![
         Stage::new("plugins", sections::plugins(loaded)),
         Stage::new("namespaces", sections::namespaces(loaded)),
@@ -59,7 +61,7 @@ pub fn stages(loaded: &LoadedPlan) -> Vec<Stage> {
             roles,
         ),
         Stage::new("identity aliases", sections::identity_aliases(loaded)),
-        Stage::new("kv fixtures", sections::kv_fixtures(loaded)),
+        Stage::new("kv fixtures and tokens", kv_and_tokens),
         Stage {
             sequential: true,
             ..Stage::new("writes", sections::writes(loaded))

@@ -75,6 +75,7 @@ pub struct Summary {
     pub updated: usize,
     pub deleted: usize,
     pub synced: usize,
+    pub renewed: usize,
     pub unchanged: usize,
     pub failed: usize,
     pub skipped: usize,
@@ -151,6 +152,7 @@ impl Report {
                 Action::Create => s.created += 1,
                 Action::Update => s.updated += 1,
                 Action::Synced => s.synced += 1,
+                Action::Renewed => s.renewed += 1,
                 Action::Unchanged => s.unchanged += 1,
                 Action::Failed => s.failed += 1,
                 Action::Skipped => s.skipped += 1,
@@ -175,6 +177,7 @@ impl Report {
                 Action::Create => ("+", "create"),
                 Action::Update => ("~", "update"),
                 Action::Synced => ("↻", "synced"),
+                Action::Renewed => ("↻", "renewed"),
                 Action::Unchanged => ("=", "unchanged"),
                 Action::Failed => ("✗", "failed"),
                 Action::Skipped => ("-", "skipped"),
@@ -237,7 +240,7 @@ impl Report {
         let s = &self.summary;
         let _ = writeln!(
             out,
-            "{} changes: {} created, {} updated, {}{} synced, {} unchanged, {} failed{}; verify: {} passed, {} failed",
+            "{} changes: {} created, {} updated, {}{} synced, {}{} unchanged, {} failed{}; verify: {} passed, {} failed",
             s.changes,
             s.created,
             s.updated,
@@ -247,6 +250,11 @@ impl Report {
                 String::new()
             },
             s.synced,
+            if s.renewed > 0 {
+                format!("{} renewed, ", s.renewed)
+            } else {
+                String::new()
+            },
             s.unchanged,
             s.failed,
             if s.skipped > 0 {

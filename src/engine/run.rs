@@ -116,7 +116,7 @@ pub async fn converge(
                     Action::Create | Action::Update | Action::Synced | Action::Delete => {
                         wrote = true
                     }
-                    Action::Unchanged => {}
+                    Action::Unchanged | Action::Renewed => {}
                 }
             }
         }

@@ -21,6 +21,7 @@ pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
     super::model::validate_identity(loaded)?;
     super::model::validate_pki(loaded)?;
     super::model::validate_system(loaded)?;
+    super::model::validate_tokens(loaded)?;
     super::model::validate_prune(loaded)?;
     no_generate_outside_kv(loaded.root(), &mut Vec::new())?;
     super::policies::check_policies(loaded)

@@ -41,6 +41,10 @@ pub enum Edit {
     Settle(String),
     /// Neither owned nor pending (deleted, or let go).
     Forget(String),
+    /// A token minted for the managed token entry (entry, accessor).
+    TokenMinted(String, String),
+    /// A token of the entry revoked, or found gone (entry, accessor).
+    TokenGone(String, String),
 }
 
 impl Edit {
@@ -62,6 +66,21 @@ impl Edit {
                 state.owned.remove(path);
                 state.pending.remove(path);
             }
+            Edit::TokenMinted(entry, accessor) => {
+                state
+                    .tokens
+                    .entry(entry.clone())
+                    .or_default()
+                    .insert(accessor.clone());
+            }
+            Edit::TokenGone(entry, accessor) => {
+                if let Some(accessors) = state.tokens.get_mut(entry) {
+                    accessors.remove(accessor);
+                    if accessors.is_empty() {
+                        state.tokens.remove(entry);
+                    }
+                }
+            }
         }
     }
 }
@@ -82,6 +101,9 @@ struct State {
     once: BTreeMap<String, Json>,
     owned: BTreeMap<String, Owned>,
     pending: BTreeMap<String, Owned>,
+    /// Managed token entry → the accessors of the tokens minted for it and
+    /// not revoked yet.
+    tokens: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Registry {
@@ -147,6 +169,18 @@ impl Registry {
             .as_ref()
             .map(|s| s.pending.clone())
             .unwrap_or_default())
+    }
+
+    /// The accessors of the tokens minted for every managed token entry.
+    pub async fn tokens(
+        &self,
+        vault: &Vault,
+    ) -> Result<BTreeMap<String, BTreeSet<String>>, VaultError> {
+        let mut state = self.state.lock().await;
+        if state.is_none() {
+            *state = Some(self.read(vault).await?);
+        }
+        Ok(state.as_ref().map(|s| s.tokens.clone()).unwrap_or_default())
     }
 
     /// What the records say about `path` (the records are read on first use).

@@ -1,7 +1,7 @@
 //! Reading and writing the registry secret, with check-and-set: a
 //! concurrent run's records are read again and kept.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value as Json};
 
@@ -26,11 +26,24 @@ pub(super) fn parse(body: &Json) -> State {
             .map(|text| text.lines().filter_map(parse_line).collect())
             .unwrap_or_default()
     };
+    let mut tokens: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let token_lines = body.pointer("/data/data/tokens").and_then(Json::as_str);
+    for line in token_lines.unwrap_or_default().lines() {
+        if let Some((entry, accessor)) = line.split_once('\t') {
+            if !entry.is_empty() && !accessor.is_empty() {
+                tokens
+                    .entry(entry.to_owned())
+                    .or_default()
+                    .insert(accessor.to_owned());
+            }
+        }
+    }
     State {
         version,
         once,
         owned: lines("owned"),
         pending: lines("pending"),
+        tokens,
     }
 }
 
@@ -58,11 +71,24 @@ fn lines_of(objects: &BTreeMap<String, Owned>) -> String {
         .collect()
 }
 
+/// One accessor per line, `entry<TAB>accessor`.
+fn token_lines(tokens: &BTreeMap<String, BTreeSet<String>>) -> String {
+    tokens
+        .iter()
+        .flat_map(|(entry, accessors)| accessors.iter().map(move |a| format!("{entry}\t{a}\n")))
+        .collect()
+}
+
 fn body_of(state: &State) -> Json {
     let once: Map<String, Json> = state.once.clone().into_iter().collect();
     json!({
         "options": { "cas": state.version },
-        "data": { "once": once, "owned": lines_of(&state.owned), "pending": lines_of(&state.pending) },
+        "data": {
+            "once": once,
+            "owned": lines_of(&state.owned),
+            "pending": lines_of(&state.pending),
+            "tokens": token_lines(&state.tokens),
+        },
     })
 }
 
@@ -226,6 +252,14 @@ mod tests {
         assert_eq!(read.pending.get(&b), Some(&owned_b));
         super::super::Edit::Forget(b.clone()).apply(&mut state);
         assert!(state.pending.is_empty());
+        super::super::Edit::TokenMinted("ci".into(), "acc1".into()).apply(&mut state);
+        super::super::Edit::TokenMinted("ci".into(), "acc2".into()).apply(&mut state);
+        super::super::Edit::TokenGone("ci".into(), "acc1".into()).apply(&mut state);
+        let body = body_of(&state);
+        assert_eq!(body["data"]["tokens"], "ci\tacc2\n");
+        let read =
+            parse(&json!({ "data": { "data": body["data"], "metadata": { "version": 2 } } }));
+        assert_eq!(read.tokens, state.tokens);
     }
 
     #[test]

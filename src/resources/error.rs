@@ -20,6 +20,13 @@ pub enum ObjectError {
     /// Another writer kept changing the object while this run wrote it.
     #[error("{0}; another writer kept changing it while this run wrote it")]
     Concurrent(String),
+    /// Where a managed token is kept could not be read or written.
+    #[error("{0}")]
+    Store(#[from] crate::token_store::StoreError),
+    /// A managed token could not be minted or checked; the stored one is
+    /// left as it was.
+    #[error("{0}")]
+    Token(String),
     /// A later step of a change failed after an earlier one was sent.
     #[error("{error}; {note}")]
     Incomplete { error: VaultError, note: String },
@@ -48,6 +55,9 @@ impl ObjectError {
             ObjectError::Invalid(_) => "fix the plan and rerun",
             ObjectError::Incomplete { error, .. } => error.hint(),
             ObjectError::Concurrent(_) => "rerun: the next run compares against what is there then",
+            ObjectError::Store(_) | ObjectError::Token(_) => {
+                "the stored token was left as it was; fix the cause above and rerun"
+            }
         }
     }
 
@@ -63,6 +73,9 @@ impl ObjectError {
             ObjectError::Source(_) => FailureClass::Invalid,
             ObjectError::Conflict(_) => FailureClass::Refused,
             ObjectError::Concurrent(_) => FailureClass::Runtime,
+            // A Kubernetes write race, RBAC, or the job's authority to mint:
+            // a rerun (or a grant) fixes it; the plan is fine.
+            ObjectError::Store(_) | ObjectError::Token(_) => FailureClass::Runtime,
             ObjectError::Invalid(_) => FailureClass::Invalid,
             ObjectError::Incomplete { error, .. }
                 if matches!(error.code(), Some(400 | 404 | 405)) =>

@@ -26,6 +26,7 @@ pub enum Kind {
     PkiCa,
     PkiConfig,
     PkiRole,
+    Token,
 }
 
 impl Kind {
@@ -53,6 +54,7 @@ impl Kind {
             Kind::PkiCa => "pki ca",
             Kind::PkiConfig => "pki config",
             Kind::PkiRole => "pki role",
+            Kind::Token => "token",
         }
     }
 }

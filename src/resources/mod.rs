@@ -20,6 +20,7 @@ pub mod owned;
 pub mod pki;
 pub mod plugin;
 pub mod policy;
+pub mod token;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -72,6 +73,8 @@ pub enum Action {
     Skipped,
     /// Pruned: this instance created it and the plan no longer lists it.
     Delete,
+    /// A managed token kept alive (renewed): upkeep, not drift.
+    Renewed,
 }
 
 /// One request that makes part of the change. The body may hold secrets:

@@ -135,6 +135,15 @@ impl Vault {
         }
     }
 
+    /// A POST that only reads (a token lookup): counted as a read.
+    pub async fn post_read(&self, path: &str, body: &Json) -> Result<Json, VaultError> {
+        self.counters.record(Method::Get);
+        Ok(self
+            .send_with_retry(Method::Post, path, None, Some(body))
+            .await?
+            .body)
+    }
+
     pub async fn write(&self, path: &str, body: &Json) -> Result<Json, VaultError> {
         Ok(self.request(Method::Post, path, Some(body)).await?.body)
     }

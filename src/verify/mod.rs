@@ -3,6 +3,7 @@
 
 mod checks;
 mod pki;
+mod token;
 
 use futures::stream::{self, StreamExt};
 
@@ -16,6 +17,7 @@ use crate::vault::VaultError;
 
 use checks::{capabilities, database_creds, kv_keys, login};
 use pki::pki_issue;
+use token::token;
 
 /// Runs the checks; a check that uses an object that failed (`failed`: its
 /// dependency key) is skipped, not run.
@@ -49,6 +51,7 @@ pub async fn run_checks(
                 Check::Login(c) => login(ctx, c).await,
                 Check::Capabilities(c) => capabilities(ctx, c).await,
                 Check::PkiIssue(c) => pki_issue(ctx, &loaded.plan, c).await,
+                Check::Token(c) => token(ctx, &loaded.plan, c).await,
             };
             let (message, could_not_run) = match outcome {
                 Ok(()) => (None, false),
@@ -94,6 +97,7 @@ fn needs(check: &Check) -> Vec<String> {
             deps::pki_ca(&c.mount),
             deps::object(&format!("{}/roles/{}", c.mount, c.role)),
         ],
+        Check::Token(c) => vec![format!("token:{}", c.name)],
     }
 }
 
@@ -114,6 +118,7 @@ fn describe(check: &Check) -> (&'static str, String) {
         ),
         Check::Capabilities(c) => ("capabilities", format!("policy {} on {}", c.policy, c.path)),
         Check::PkiIssue(c) => ("pki_issue", format!("{}/issue/{}", c.mount, c.role)),
+        Check::Token(c) => ("token", format!("tokens/{}", c.name)),
     }
 }
 

@@ -12,6 +12,7 @@ mod mounts;
 mod pki;
 mod policies;
 mod system;
+mod tokens;
 mod writes;
 
 pub(super) use audit::{audit_devices, audit_request_headers};
@@ -23,6 +24,7 @@ pub(super) use mounts::mounts_and_auth_methods;
 pub(super) use pki::{pki_cas, pki_intermediates, pki_roles};
 pub(super) use policies::policies;
 pub(super) use system::{namespaces, plugins};
+pub(super) use tokens::tokens;
 pub(super) use writes::writes;
 
 use super::fields_gate::FieldSet;

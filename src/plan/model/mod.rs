@@ -10,11 +10,13 @@ mod identity;
 mod pki;
 mod prune;
 mod system;
+mod tokens;
 
 pub use identity::*;
 pub use pki::*;
 pub use prune::*;
 pub use system::*;
+pub use tokens::*;
 
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
@@ -60,6 +62,9 @@ pub struct Plan {
     pub pki: BTreeMap<String, PkiMount>,
     /// Delete what this instance created and the plan no longer lists.
     pub prune: Option<Prune>,
+    /// Tokens the platform hands out, kept alive and re-minted when needed.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, ManagedToken>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -267,6 +272,8 @@ pub enum Check {
     Login(LoginCheck),
     Capabilities(CapabilitiesCheck),
     PkiIssue(PkiIssueCheck),
+    /// The stored token of a `tokens:` entry logs in and holds its policies.
+    Token(TokenCheck),
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,40 @@
+//! Builds the managed tokens (`tokens:`), converged with the KV fixtures.
+
+use super::object_id;
+use crate::plan::LoadedPlan;
+use crate::resources::token::TokenResource;
+use crate::resources::{deps, Kind, Resource};
+
+/// The id path of a managed token entry: its name, not a Vault path (a
+/// token has none until it is minted).
+pub fn token_path(name: &str) -> String {
+    format!("tokens/{name}")
+}
+
+pub(in crate::engine) fn tokens(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let plan = &loaded.plan;
+    plan.tokens
+        .iter()
+        .map(|(name, spec)| {
+            // A planned policy that failed would make the mint fail too.
+            let needs = spec
+                .policies
+                .iter()
+                .filter(|p| plan.policies.contains_key(*p))
+                .map(|p| deps::policy(p))
+                .collect();
+            Box::new(TokenResource {
+                id: object_id(
+                    loaded,
+                    Kind::Token,
+                    token_path(name),
+                    &["tokens", name],
+                    format!("token:{name}"),
+                    needs,
+                ),
+                name: name.clone(),
+                spec: spec.clone(),
+            }) as Box<dyn Resource>
+        })
+        .collect()
+}
