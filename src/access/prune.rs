@@ -83,6 +83,7 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
                 g.add("identity/group/name/*", &RD);
             }
             PruneKind::AuditDevices => g.add("sys/audit/*", &["delete", "sudo"]),
+            PruneKind::Tokens => g.add("auth/token/revoke-accessor", &["update"]),
             // Aliases go with their entity or group.
             _ => {}
         }

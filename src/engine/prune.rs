@@ -67,15 +67,31 @@ pub async fn prune(
     let dropped = |(path, o): &(&String, &Owned)| {
         own.prune.contains(&o.kind) && !planned.contains(path.as_str())
     };
-    let mut candidates: Vec<(&String, &Owned)> = owned.iter().filter(dropped).collect();
+    // Managed token entries: pruning one revokes the tokens minted for it.
+    let tokens = ctx.registry.tokens(&ctx.vault).await?;
+    let token_entries: BTreeMap<String, Owned> = tokens
+        .iter()
+        .map(|(name, accessors)| {
+            let accessors: Vec<&str> = accessors.iter().map(String::as_str).collect();
+            (
+                crate::resources::token::path_of(name),
+                Owned::new(PruneKind::Tokens, &accessors.join(",")),
+            )
+        })
+        .collect();
+    let mut candidates: Vec<(&String, &Owned)> = owned
+        .iter()
+        .chain(token_entries.iter())
+        .filter(dropped)
+        .collect();
     // What a killed run was about to create and the plan dropped since:
     // deleted when it exists (the run got to create it), forgotten when not.
     let pending = ctx.registry.pending(&ctx.vault).await?;
-    let mut forget: Vec<String> = Vec::new();
-    let mut owned_count = owned.len();
+    let mut forget: Vec<Edit> = Vec::new();
+    let mut owned_count = owned.len() + token_entries.len();
     for (path, o) in pending.iter().filter(dropped) {
         match ctx.vault.read(&o.delete).await {
-            Ok(None) => forget.push(path.clone()),
+            Ok(None) => forget.push(Edit::Forget(path.clone())),
             // Present, or unreadable: the delete finds out.
             _ => {
                 candidates.push((path, o));
@@ -108,7 +124,7 @@ pub async fn prune(
         out.refused = Some(refusal(ctx, &to_delete, limit, owned_count));
         return Ok(out);
     }
-    forget.extend(shared.iter().map(|(p, _)| (*p).clone()));
+    forget.extend(shared.iter().map(|(p, o)| forget_edit(p, o)));
     if !apply {
         out.objects = to_delete
             .iter()
@@ -122,14 +138,14 @@ pub async fn prune(
         by_kind.entry(o.kind).or_default().push((path, o));
     }
     for group in by_kind.into_values() {
-        let done: Vec<(String, ObjectReport)> = stream::iter(group)
-            .map(|(path, o)| async move { (path.clone(), delete_one(ctx, path, o).await) })
+        let done: Vec<(Edit, ObjectReport)> = stream::iter(group)
+            .map(|(path, o)| async move { (forget_edit(path, o), delete_one(ctx, path, o).await) })
             .buffered(concurrency.max(1))
             .collect()
             .await;
-        for (path, report) in done {
+        for (edit, report) in done {
             if report.action == Action::Delete {
-                forget.push(path);
+                forget.push(edit);
             }
             out.objects.push(report);
         }
@@ -139,14 +155,21 @@ pub async fn prune(
 }
 
 /// One registry write: deleted objects, and those let go or never created.
-async fn forget_all(ctx: &Context, paths: Vec<String>, apply: bool) {
-    if !apply || paths.is_empty() {
+async fn forget_all(ctx: &Context, edits: Vec<Edit>, apply: bool) {
+    if !apply || edits.is_empty() {
         return;
     }
-    let edits = paths.into_iter().map(Edit::Forget).collect();
     if let Err(e) = ctx.registry.save(&ctx.vault, edits).await {
         // Deleted objects stay recorded: the next run finds them gone and forgets them then.
         tracing::warn!(error = %scrub(&e.to_string()), "cannot update the registry after pruning");
+    }
+}
+
+/// How the registry lets go of an object (a token entry: all its accessors).
+fn forget_edit(path: &str, o: &Owned) -> Edit {
+    match (o.kind, crate::resources::token::entry_of(path)) {
+        (PruneKind::Tokens, Some(entry)) => Edit::ForgetTokens(entry.to_owned()),
+        _ => Edit::Forget(path.to_owned()),
     }
 }
 
@@ -162,6 +185,9 @@ fn id_of(path: &str, o: &Owned) -> ObjectId {
 
 async fn delete_one(ctx: &Context, path: &str, o: &Owned) -> ObjectReport {
     let mut report = ObjectReport::new(&id_of(path, o), Action::Delete);
+    if o.kind == PruneKind::Tokens {
+        return revoke_entry(ctx, report, o).await;
+    }
     // Audit devices live in the token's own namespace, not the plan's.
     let vault = match in_home(o.kind.object_kind()) {
         true => ctx.home_vault(),
@@ -178,6 +204,27 @@ async fn delete_one(ctx: &Context, path: &str, o: &Owned) -> ObjectReport {
             report.error = Some(scrub(&error.to_string()));
             report.hint = Some(error.hint().to_owned());
             report.failure = Some(error.class());
+        }
+    }
+    report
+}
+
+/// A token entry the plan dropped: every token minted for it is revoked
+/// (its "delete path" holds the accessors, comma-separated).
+async fn revoke_entry(ctx: &Context, mut report: ObjectReport, o: &Owned) -> ObjectReport {
+    for accessor in o.delete.split(',').filter(|a| !a.is_empty()) {
+        let body = serde_json::json!({ "accessor": accessor });
+        match ctx.vault.write("auth/token/revoke-accessor", &body).await {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("invalid accessor") => {}
+            Err(e) => {
+                let error = ObjectError::Vault(e);
+                report.action = Action::Failed;
+                report.error = Some(scrub(&error.to_string()));
+                report.hint = Some(error.hint().to_owned());
+                report.failure = Some(error.class());
+                return report;
+            }
         }
     }
     report

@@ -45,6 +45,8 @@ pub enum Edit {
     TokenMinted(String, String),
     /// A token of the entry revoked, or found gone (entry, accessor).
     TokenGone(String, String),
+    /// Every token of the entry revoked (the entry was pruned).
+    ForgetTokens(String),
 }
 
 impl Edit {
@@ -72,6 +74,9 @@ impl Edit {
                     .entry(entry.clone())
                     .or_default()
                     .insert(accessor.clone());
+            }
+            Edit::ForgetTokens(entry) => {
+                state.tokens.remove(entry);
             }
             Edit::TokenGone(entry, accessor) => {
                 if let Some(accessors) = state.tokens.get_mut(entry) {

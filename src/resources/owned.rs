@@ -16,6 +16,7 @@ use super::Kind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PruneKind {
+    Tokens,
     Kv,
     PkiRoles,
     DatabaseStaticRoles,
@@ -34,7 +35,8 @@ pub enum PruneKind {
 }
 
 impl PruneKind {
-    pub const ALL: [PruneKind; 15] = [
+    pub const ALL: [PruneKind; 16] = [
+        PruneKind::Tokens,
         PruneKind::Kv,
         PruneKind::PkiRoles,
         PruneKind::DatabaseStaticRoles,
@@ -54,6 +56,7 @@ impl PruneKind {
 
     pub fn name(self) -> &'static str {
         match self {
+            PruneKind::Tokens => "tokens",
             PruneKind::Kv => "kv",
             PruneKind::PkiRoles => "pki_roles",
             PruneKind::DatabaseStaticRoles => "database_static_roles",
@@ -79,6 +82,7 @@ impl PruneKind {
     /// The object kind shown on the report's `- delete` line.
     pub fn object_kind(self) -> Kind {
         match self {
+            PruneKind::Tokens => Kind::Token,
             PruneKind::Kv => Kind::KvSecret,
             PruneKind::PkiRoles => Kind::PkiRole,
             PruneKind::DatabaseStaticRoles => Kind::DatabaseStaticRole,

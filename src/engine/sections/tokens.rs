@@ -5,12 +5,6 @@ use crate::plan::LoadedPlan;
 use crate::resources::token::TokenResource;
 use crate::resources::{deps, Kind, Resource};
 
-/// The id path of a managed token entry: its name, not a Vault path (a
-/// token has none until it is minted).
-pub fn token_path(name: &str) -> String {
-    format!("tokens/{name}")
-}
-
 pub(in crate::engine) fn tokens(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
     let plan = &loaded.plan;
     plan.tokens
@@ -27,7 +21,7 @@ pub(in crate::engine) fn tokens(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
                 id: object_id(
                     loaded,
                     Kind::Token,
-                    token_path(name),
+                    crate::resources::token::path_of(name),
                     &["tokens", name],
                     format!("token:{name}"),
                     needs,

@@ -14,6 +14,19 @@ use crate::plan::model::ManagedToken;
 use crate::token_store;
 use lookup::{Found, Health};
 
+const PATH_PREFIX: &str = "tokens/";
+
+/// The id path of a managed token entry: its name, not a Vault path (a
+/// token has none until it is minted).
+pub fn path_of(entry: &str) -> String {
+    format!("{PATH_PREFIX}{entry}")
+}
+
+/// The entry an id path names, for paths made by `path_of`.
+pub fn entry_of(path: &str) -> Option<&str> {
+    path.strip_prefix(PATH_PREFIX)
+}
+
 pub struct TokenResource {
     pub id: ObjectId,
     /// The entry's name under `tokens:`.
