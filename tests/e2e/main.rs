@@ -23,5 +23,6 @@ mod platform_example;
 mod prune;
 mod redaction;
 mod system_sections;
+mod tokens;
 mod trust;
 mod unknown_fields;

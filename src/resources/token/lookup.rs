@@ -99,6 +99,17 @@ pub(super) fn health(found: &Found, spec: &ManagedToken, entry: &str) -> Health 
             return Health::Replace(format!("period {period}s, the plan says {planned_period}s"));
         }
     }
+    if let Some(planned_ttl) = spec.ttl_secs() {
+        // Longer than planned, or periodic: minted for another plan. (A
+        // shorter one may be the server's max TTL at work: kept.)
+        if period > 0 || creation_ttl > planned_ttl {
+            return Health::Replace(format!(
+                "made for {}s{}, the plan says a fixed ttl of {planned_ttl}s",
+                period.max(creation_ttl),
+                if period > 0 { " (periodic)" } else { "" }
+            ));
+        }
+    }
     // TTL 0 with no period: a token that never expires (root-like); keep it.
     let lifetime = if period > 0 { period } else { creation_ttl };
     if lifetime > 0 && ttl.saturating_mul(3) <= lifetime {
@@ -158,5 +169,44 @@ mod tests {
                 Health::Good => panic!("{why}: kept"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod ttl_tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_ttl_plan_replaces_periodic_or_longer_tokens_only() {
+        let planned: ManagedToken =
+            serde_saphyr::from_str("policies: [ci]\nttl: 2h\nstore: {path: /t}\n").unwrap();
+        let found = |ttl, period, creation_ttl| Found::Valid {
+            display_name: "token-ci".into(),
+            policies: ["ci".to_owned()].into(),
+            ttl,
+            period,
+            creation_ttl,
+        };
+        assert!(matches!(
+            health(&found(7000, 0, 7200), &planned, "ci"),
+            Health::Good
+        ));
+        // Capped by the server's max TTL: kept.
+        assert!(matches!(
+            health(&found(3000, 0, 3600), &planned, "ci"),
+            Health::Good
+        ));
+        assert!(matches!(
+            health(&found(3000, 3600, 3600), &planned, "ci"),
+            Health::Replace(_)
+        ));
+        assert!(matches!(
+            health(&found(9000, 0, 9000), &planned, "ci"),
+            Health::Replace(_)
+        ));
+        assert!(matches!(
+            health(&found(2000, 0, 7200), &planned, "ci"),
+            Health::Replace(_)
+        ));
     }
 }

@@ -87,15 +87,11 @@ impl Mint {
     fn not_allowed(&self, path: &str, error: VaultError) -> ObjectError {
         let message = scrub(&error.to_string());
         match error.code() {
-            Some(403) if message.contains("subset") => ObjectError::Token(format!(
-                "the job's token may not create tokens with policies [{}] ({message}): a token can only mint tokens with policies it holds itself — give the job's token those policies, or use a token role (`role:`) that allows them",
-                self.spec.policies.join(", ")
-            )),
             Some(403) => ObjectError::Token(format!(
                 "the job's token may not create tokens ({message}): grant `update` on {path} in its policy (`vault-converge policy` prints it)"
             )),
             _ if message.contains("subset") => ObjectError::Token(format!(
-                "the job's token may not create tokens with policies [{}] ({message}): give it those policies, or use a token role (`role:`) that allows them",
+                "the job's token may not create tokens with policies [{}] ({message}): a token can only mint tokens with policies it holds itself — give the job's token those policies, or use a token role (`role:`) that allows them",
                 self.spec.policies.join(", ")
             )),
             _ => ObjectError::Vault(error),
