@@ -75,7 +75,7 @@ pub async fn prune(
             let accessors: Vec<&str> = accessors.iter().map(String::as_str).collect();
             (
                 crate::resources::token::path_of(name),
-                Owned::new(PruneKind::Tokens, &accessors.join(",")),
+                Owned::new(PruneKind::Tokens, accessors.join(",")),
             )
         })
         .collect();
