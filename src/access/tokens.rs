@@ -21,7 +21,13 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
             (None, true) => "auth/token/create-orphan".into(),
             (None, false) => "auth/token/create".into(),
         };
-        g.add(create, &["update"]);
+        // Vault: "root or sudo privileges required to create periodic token"
+        // unless a token role sets the period.
+        if token.period.is_some() && token.role.is_none() {
+            g.add(create, &["update", "sudo"]);
+        } else {
+            g.add(create, &["update"]);
+        }
     }
     for path in [
         "auth/token/lookup",

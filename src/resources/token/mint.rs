@@ -90,6 +90,9 @@ impl Mint {
             Some(403) => ObjectError::Token(format!(
                 "the job's token may not create tokens ({message}): grant `update` on {path} in its policy (`vault-converge policy` prints it)"
             )),
+            _ if message.contains("sudo privileges") => ObjectError::Token(format!(
+                "the job's token may not create periodic tokens ({message}): grant `sudo` (with `update`) on {path} in its policy (`vault-converge policy` prints it), or mint through a token role (`role:`) whose token_period sets the period"
+            )),
             _ if message.contains("subset") => ObjectError::Token(format!(
                 "the job's token may not create tokens with policies [{}] ({message}): a token can only mint tokens with policies it holds itself — give the job's token those policies, or use a token role (`role:`) that allows them",
                 self.spec.policies.join(", ")

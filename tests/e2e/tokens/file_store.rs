@@ -188,6 +188,28 @@ fn a_job_without_authority_fails_with_exit_1_and_leaves_the_store() {
     );
     assert_eq!(read_file(&file), stored);
     assert_eq!(accessor_count(&bao), tokens_before, "nothing minted");
+
+    // Holds `ci` and may create tokens, but a periodic one needs sudo.
+    let made = bao.write(
+        "auth/token/create",
+        &json!({ "policies": ["minter", "ci"] }),
+    );
+    let no_sudo = made["auth"]["client_token"].as_str().unwrap().to_owned();
+    let tokens_before = accessor_count(&bao);
+    let out = vc(
+        &bao,
+        &["apply", "-f", plan.to_str().unwrap(), "--no-verify"],
+        &[("VAULT_TOKEN", &no_sudo)],
+    );
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("grant `sudo` (with `update`) on auth/token/create-orphan"),
+        "{}",
+        out.describe()
+    );
+    assert_eq!(read_file(&file), stored);
+    assert_eq!(accessor_count(&bao), tokens_before, "nothing minted");
 }
 
 #[test]
@@ -216,4 +238,80 @@ fn five_heals_keep_the_number_of_tokens_bounded() {
         );
         assert_eq!(recorded_accessors(&bao, "ci-deployer").len(), 1);
     }
+}
+
+#[test]
+fn the_generated_policy_suffices_and_a_dropped_entry_is_revoked_by_prune() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let file = store_dir.path().join("ci-token");
+    let store = format!("{{path: \"{}\"}}", file.display());
+    let (bao, dir, plan) = dev_with_plan(&token_plan(
+        &store,
+        "period: 1h",
+        "prune: {kinds: [tokens]}\n",
+    ));
+    // The policies exist before the job runs with its generated policy.
+    apply_json(&bao, &plan, &[]).0.assert_success();
+    std::fs::remove_file(&file).unwrap();
+    let policy = crate::support::cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
+    policy.assert_success();
+    for grant in [
+        "auth/token/create-orphan",
+        "auth/token/lookup",
+        "auth/token/renew",
+        "auth/token/revoke-accessor",
+    ] {
+        assert!(
+            policy.stdout.contains(&format!("path \"{grant}\"")),
+            "{grant}:\n{}",
+            policy.stdout
+        );
+    }
+    // A token mints only tokens with policies it holds: the job holds `ci` too.
+    bao.write(
+        "sys/policies/acl/vault-converge",
+        &json!({ "policy": policy.stdout }),
+    );
+    let made = bao.write(
+        "auth/token/create",
+        &json!({ "policies": ["vault-converge", "ci"] }),
+    );
+    let job = made["auth"]["client_token"].as_str().unwrap().to_owned();
+    let as_job = [("VAULT_TOKEN", job.as_str())];
+    let out = vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &as_job);
+    out.assert_success();
+    let minted = read_file(&file);
+    assert!(lookup(&bao, &minted).is_some());
+    vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &as_job).assert_success();
+
+    // Dropped from the plan: its token is revoked.
+    let dropped = plan_file(
+        dir.path(),
+        "dropped.yaml",
+        "version: 1\nprune: {kinds: [tokens]}\npolicies:\n  ci: 'path \"secret/*\" { capabilities = [\"read\"] }'\n  read-only: 'path \"sys/health\" { capabilities = [\"read\"] }'\n",
+    );
+    let shown = vc(
+        &bao,
+        &[
+            "plan",
+            "-f",
+            dropped.to_str().unwrap(),
+            "--detailed-exitcode",
+        ],
+        &as_job,
+    );
+    shown.assert_code(4);
+    assert!(
+        shown.stdout.contains("- delete token tokens/ci-deployer"),
+        "{}",
+        shown.stdout
+    );
+    let (out, report) = apply_json(&bao, &dropped, &[]);
+    out.assert_success();
+    assert_eq!(summary(&report, "deleted"), 1, "{report:#}");
+    assert!(
+        lookup(&bao, &minted).is_none(),
+        "the dropped entry's token is revoked"
+    );
+    assert!(recorded_accessors(&bao, "ci-deployer").is_empty());
 }
