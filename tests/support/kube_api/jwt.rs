@@ -9,7 +9,10 @@ use super::encoding::{base64_decode, base64url_encode, now_secs, random_bytes, u
 use super::http::{Request, Response};
 use super::state::State;
 use super::status::fail;
-use super::{DEFAULT_AUDIENCE, ISSUER, JWT_LIFETIME_SECS};
+use super::{
+    DEFAULT_AUDIENCE, ISSUER, JWT_LIFETIME_SECS, KUBECONFIG_NAMESPACE, READER_SERVICE_ACCOUNT,
+    REVIEWER_NAMESPACE, REVIEWER_SERVICE_ACCOUNT,
+};
 
 /// What an issued JWT authenticates as, and until when.
 #[derive(Clone)]
@@ -86,6 +89,26 @@ pub(super) fn issue_jwt(
         },
     );
     jwt
+}
+
+/// Issue the reader's and the reviewer's JWTs and remember which is which:
+/// (reader token, reviewer token).
+pub(super) fn issue_stand_in_tokens(st: &mut State) -> (String, String) {
+    let reader = issue_jwt(
+        st,
+        KUBECONFIG_NAMESPACE,
+        READER_SERVICE_ACCOUNT,
+        &[DEFAULT_AUDIENCE],
+    );
+    let reviewer = issue_jwt(
+        st,
+        REVIEWER_NAMESPACE,
+        REVIEWER_SERVICE_ACCOUNT,
+        &[DEFAULT_AUDIENCE],
+    );
+    st.reader_token = reader.clone();
+    st.reviewer_token = reviewer.clone();
+    (reader, reviewer)
 }
 
 /// The claims of a JWT (its middle segment, base64url JSON), unverified.

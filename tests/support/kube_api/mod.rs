@@ -5,14 +5,32 @@
 //! touch, over plain HTTP/1.1 on `127.0.0.1:<ephemeral port>`, from a
 //! background thread inside the test process. It mimics the REAL request and
 //! response shapes, so the real clients (kube-rs/hyper in `vault-converge`, Go's
-//! net/http in OpenBao, curl) talk to it exactly as they would to a cluster:
+//! net/http in OpenBao, curl) talk to it exactly as they would to a cluster.
+//! Failures are `v1` `Status` objects (`kind`, `apiVersion`, `metadata`,
+//! `status: Failure`, `message`, `reason`, `details`, `code`):
 //!
 //! * `GET /api/v1/namespaces/{ns}/secrets/{name}`: a full `v1` `Secret`
-//!   (values base64 in `data`), or a `v1` `Status` with reason `NotFound`
-//!   (404), `Forbidden` (403, see [`KubeApi::forbid`]) or `Unauthorized` (401,
-//!   no or unknown bearer token). Only [`KubeApi::reader_token`] may read
-//!   secrets; other known identities get 403 like RBAC would answer.
+//!   (values base64 in `data`, `metadata.labels`/`annotations` when set), or
+//!   a `Status` with reason `NotFound` (404), `Forbidden` (403, see
+//!   [`KubeApi::forbid`]) or `Unauthorized` (401, no or unknown bearer
+//!   token). Only [`KubeApi::reader_token`] may read or write secrets; other
+//!   known identities get 403 like RBAC would answer.
 //! * `GET /api/v1/namespaces/{ns}/secrets`: a `SecretList`.
+//! * `POST /api/v1/namespaces/{ns}/secrets` (kube-rs `Api::create`): 201
+//!   with the stored `Secret` (`data` plus base64-encoded `stringData`,
+//!   `stringData` winning; labels and annotations kept), 409 `AlreadyExists`,
+//!   403 (see [`KubeApi::forbid_writes`]), 422 without `metadata.name`.
+//! * `PUT /api/v1/namespaces/{ns}/secrets/{name}` (kube-rs `Api::replace`):
+//!   200 with the stored `Secret`; `data`/`stringData`, labels and
+//!   annotations replace the old ones, uid and creationTimestamp stay, the
+//!   resourceVersion is bumped (not for a no-op update, like the API
+//!   server). A `metadata.resourceVersion` other than the stored one is a
+//!   409 `Conflict` ("the object has been modified; ..."); without one the
+//!   update is unconditional, as the API server allows for secrets. 404
+//!   `NotFound` when the secret does not exist, 400 `BadRequest` when
+//!   `metadata.name` (or `namespace`) differs from the URL, 403 as for POST.
+//!   [`KubeApi::change_after_next_get`] plays a concurrent writer.
+//! * any other method on a secret (PATCH, DELETE): 405 `MethodNotAllowed`.
 //! * `POST /apis/authentication.k8s.io/v1/tokenreviews`: a `TokenReview`
 //!   answered 201 with `status.authenticated` true for JWTs handed out by
 //!   [`KubeApi::issue_service_account_jwt`] and not revoked since. The bearer
@@ -20,6 +38,9 @@
 //!   reviewed JWT itself (what OpenBao sends when no reviewer JWT is set).
 //! * `GET /version`: version info (no authentication, like the real one).
 //! * anything else: a 404 `Status`.
+//!
+//! resourceVersions come from one counter for every write (like etcd's
+//! revision), so they only grow.
 //!
 //! The issued JWTs are syntactically valid JWS (`RS256`, random 256-byte
 //! signature) carrying both the legacy (`kubernetes.io/serviceaccount/...`)
@@ -37,13 +58,22 @@
 //! `Expect: 100-continue`, `Connection: close`. Dropping the [`KubeApi`]
 //! stops the accept loop and closes every open connection.
 //!
+//! Layout: `server` (accept loop, connections), `http` (parsing requests,
+//! writing responses), `router` (authentication, dispatch), `secrets` (the
+//! Secret endpoints), `secret_object` (Secret JSON in and out), `jwt`
+//! (service account JWTs, TokenReview), `status` (`Status` failures),
+//! `state` (what the stand-in remembers), `clients` (kubeconfig, OpenBao
+//! config), `encoding` (base64, uuid, timestamps).
+//!
 //! std plus `serde_json` only.
 #![allow(dead_code)]
 
+mod clients;
 mod encoding;
 mod http;
 mod jwt;
 mod router;
+mod secret_object;
 mod secrets;
 mod server;
 mod state;
@@ -54,18 +84,18 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::MutexGuard;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 // Re-exported so they keep their `kube_api::` paths; not every test uses them.
+pub use clients::CA_CERT_PEM;
 #[allow(unused_imports)]
 pub use encoding::{base64_decode, base64_encode, base64url_encode};
 #[allow(unused_imports)]
 pub use jwt::decode_jwt_claims;
 
-use encoding::{now_secs, rfc3339, uuid_v4};
-use jwt::issue_jwt;
+use jwt::{issue_jwt, issue_stand_in_tokens};
 use server::Server;
-use state::{State, StoredSecret};
+use state::{secret_key, State, StoredSecret};
 
 /// Namespace of the kubeconfig context and of the reader's service account.
 pub const KUBECONFIG_NAMESPACE: &str = "default";
@@ -82,26 +112,6 @@ pub const DEFAULT_AUDIENCE: &str = "https://kubernetes.default.svc";
 pub const ISSUER: &str = "kubernetes/serviceaccount";
 /// Lifetime of issued JWTs.
 pub const JWT_LIFETIME_SECS: u64 = 3600;
-
-/// A real self-signed CA certificate (CN=kubernetes; its key was thrown away)
-/// to pass as OpenBao's `kubernetes_ca_cert`. The stand-in speaks plain HTTP,
-/// so it is never used to verify anything, but OpenBao 2.x refuses
-/// `disable_local_ca_jwt=true` without a `kubernetes_ca_cert`, and without
-/// `disable_local_ca_jwt` it reads the in-pod CA file, which does not exist
-/// here. OpenBao only feeds it to `x509.CertPool.AppendCertsFromPEM`.
-pub const CA_CERT_PEM: &str = "\
------BEGIN CERTIFICATE-----\n\
-MIIBkDCCATegAwIBAgIUSM456e2CLcZS6r7QC89sqPnYbc8wCgYIKoZIzj0EAwIw\n\
-FTETMBEGA1UEAwwKa3ViZXJuZXRlczAgFw0yNjExMjMxNTQxMDFaGA8yMTI2MTAz\n\
-MDE1NDEwMVowFTETMBEGA1UEAwwKa3ViZXJuZXRlczBZMBMGByqGSM49AgEGCCqG\n\
-SM49AwEHA0IABHVRltSnfG/yEWd1F9b/MxjfWy0gXaDMHFDqxFpZnkUWx6kcFqgY\n\
-FhU2lW/WLh0Zxf4xgfvqhbl/2xl6WCWOpVCjYzBhMB0GA1UdDgQWBBQINFaCYDyS\n\
-8MDbLx1RSZMdx1nFeTAfBgNVHSMEGDAWgBQINFaCYDyS8MDbLx1RSZMdx1nFeTAP\n\
-BgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwICpDAKBggqhkjOPQQDAgNHADBE\n\
-AiAUluJa3kNiZqsY/DgIyzVk+F4Ci3Q+cBosy1GIAXCUZwIgf3C2THGKhclZo7+S\n\
-ZQAwwbAxE+sZteSVNylIVw6TsyU=\n\
------END CERTIFICATE-----\n\
-";
 
 /// The running stand-in server. See the module documentation.
 pub struct KubeApi {
@@ -121,23 +131,7 @@ impl KubeApi {
     /// Bind 127.0.0.1:0 and start serving in the background.
     pub fn start() -> KubeApi {
         let mut st = State::default();
-        let (reader_token, reviewer_token) = {
-            let reader = issue_jwt(
-                &mut st,
-                KUBECONFIG_NAMESPACE,
-                READER_SERVICE_ACCOUNT,
-                &[DEFAULT_AUDIENCE],
-            );
-            let reviewer = issue_jwt(
-                &mut st,
-                REVIEWER_NAMESPACE,
-                REVIEWER_SERVICE_ACCOUNT,
-                &[DEFAULT_AUDIENCE],
-            );
-            st.reader_token = reader.clone();
-            st.reviewer_token = reviewer.clone();
-            (reader, reviewer)
-        };
+        let (reader_token, reviewer_token) = issue_stand_in_tokens(&mut st);
         let server = Server::start(st);
         KubeApi {
             url: format!("http://{}", server.addr()),
@@ -149,62 +143,81 @@ impl KubeApi {
 
     /// Create or replace `namespace/name` (type `Opaque`) with these
     /// key/value pairs; values are stored base64-encoded in `data`, as the
-    /// API server does. Replacing keeps `uid` and bumps `resourceVersion`.
+    /// API server does. Replacing keeps `uid`, labels and annotations and
+    /// bumps `resourceVersion`.
     pub fn set_secret(&self, namespace: &str, name: &str, data: &[(&str, &str)]) {
-        let mut st = self.state();
-        st.resource_version += 1;
-        let rv = st.resource_version;
-        let data: BTreeMap<String, String> = data
+        let values: Vec<(String, String)> = data
             .iter()
-            .map(|(k, v)| (k.to_string(), base64_encode(v.as_bytes())))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let key = (namespace.to_string(), name.to_string());
-        match st.secrets.get_mut(&key) {
-            Some(s) => {
-                s.resource_version = rv;
-                s.data = data;
-            }
-            None => {
-                let secret = StoredSecret {
-                    uid: uuid_v4(),
-                    resource_version: rv,
-                    creation_timestamp: rfc3339(now_secs()),
-                    data,
-                };
-                st.secrets.insert(key, secret);
-            }
-        }
+        self.state()
+            .write_values(&secret_key(namespace, name), &values, true);
     }
 
     /// The decoded data of `namespace/name`, if it exists.
     pub fn secret_data(&self, namespace: &str, name: &str) -> Option<BTreeMap<String, String>> {
-        let st = self.state();
-        st.secrets
-            .get(&(namespace.to_string(), name.to_string()))
-            .map(|s| {
-                s.data
-                    .iter()
-                    .map(|(k, v)| {
-                        let bytes = base64_decode(v).expect("stored base64");
-                        (k.clone(), String::from_utf8(bytes).expect("utf-8 secret"))
-                    })
-                    .collect()
-            })
+        self.secret(namespace, name, StoredSecret::decoded_data)
+    }
+
+    /// `metadata.labels` of `namespace/name` (empty when it has none), if
+    /// it exists.
+    pub fn secret_labels(&self, namespace: &str, name: &str) -> Option<BTreeMap<String, String>> {
+        self.secret(namespace, name, |s| s.labels.clone())
+    }
+
+    /// `metadata.annotations` of `namespace/name`, if it exists.
+    pub fn secret_annotations(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<BTreeMap<String, String>> {
+        self.secret(namespace, name, |s| s.annotations.clone())
+    }
+
+    /// `metadata.resourceVersion` of `namespace/name`, if it exists.
+    pub fn secret_resource_version(&self, namespace: &str, name: &str) -> Option<String> {
+        self.secret(namespace, name, |s| s.resource_version.to_string())
     }
 
     /// Delete `namespace/name`; GETs answer 404 afterwards.
     pub fn remove_secret(&self, namespace: &str, name: &str) {
-        self.state()
-            .secrets
-            .remove(&(namespace.to_string(), name.to_string()));
+        self.state().secrets.remove(&secret_key(namespace, name));
     }
 
-    /// GET of `namespace/name` answers 403 Forbidden for the reader token
-    /// (whether or not the secret exists), like a missing RBAC grant.
+    /// GET, POST and PUT of `namespace/name` answer 403 Forbidden for the
+    /// reader token (whether or not the secret exists), like a missing RBAC
+    /// grant.
     pub fn forbid(&self, namespace: &str, name: &str) {
+        self.state().forbidden.insert(secret_key(namespace, name));
+    }
+
+    /// POST (verb `create`) and PUT (verb `update`) of `namespace/name`
+    /// answer 403 Forbidden for the reader token; GET still works, like a
+    /// role granting `get` only.
+    pub fn forbid_writes(&self, namespace: &str, name: &str) {
         self.state()
-            .forbidden
-            .insert((namespace.to_string(), name.to_string()));
+            .write_forbidden
+            .insert(secret_key(namespace, name));
+    }
+
+    /// Another writer: right after the stand-in answers the next GET of
+    /// `namespace/name` with 200, it sets `key` to `value` (plain text,
+    /// stored base64) and bumps the resourceVersion, so a PUT carrying the
+    /// resourceVersion that GET returned gets 409 Conflict. Calls queued
+    /// before that GET land together, as one write.
+    pub fn change_after_next_get(&self, namespace: &str, name: &str, key: &str, value: &str) {
+        self.state()
+            .change_after_get
+            .entry(secret_key(namespace, name))
+            .or_default()
+            .push((key.to_string(), value.to_string()));
+    }
+
+    /// How many POST (create) and PUT (replace) requests for
+    /// `namespace/name` were answered 2xx.
+    pub fn secret_writes(&self, namespace: &str, name: &str) -> usize {
+        let key = secret_key(namespace, name);
+        self.state().writes.get(&key).copied().unwrap_or(0)
     }
 
     /// A service account JWT (audience `https://kubernetes.default.svc`)
@@ -240,30 +253,7 @@ impl KubeApi {
     /// the `current-context`. Usable via `KUBECONFIG=<path>`.
     pub fn write_kubeconfig(&self, dir: &Path) -> PathBuf {
         let path = dir.join("kubeconfig");
-        let text = format!(
-            "apiVersion: v1\n\
-             kind: Config\n\
-             preferences: {{}}\n\
-             clusters:\n\
-             - name: stand-in\n\
-             \x20 cluster:\n\
-             \x20   server: {url}\n\
-             users:\n\
-             - name: {user}\n\
-             \x20 user:\n\
-             \x20   token: {token}\n\
-             contexts:\n\
-             - name: stand-in\n\
-             \x20 context:\n\
-             \x20   cluster: stand-in\n\
-             \x20   user: {user}\n\
-             \x20   namespace: {ns}\n\
-             current-context: stand-in\n",
-            url = self.url,
-            user = READER_SERVICE_ACCOUNT,
-            token = self.reader_token,
-            ns = KUBECONFIG_NAMESPACE,
-        );
+        let text = clients::kubeconfig(&self.url, &self.reader_token);
         std::fs::write(&path, text)
             .unwrap_or_else(|e| panic!("kube_api: write {}: {e}", path.display()));
         path
@@ -274,12 +264,7 @@ impl KubeApi {
     /// `{"kubernetes_host": url, "kubernetes_ca_cert": CA_CERT_PEM,
     /// "token_reviewer_jwt": reviewer_token, "disable_local_ca_jwt": true}`.
     pub fn openbao_auth_config(&self) -> Value {
-        json!({
-            "kubernetes_host": self.url,
-            "kubernetes_ca_cert": CA_CERT_PEM,
-            "token_reviewer_jwt": self.reviewer_token,
-            "disable_local_ca_jwt": true,
-        })
+        clients::openbao_auth_config(&self.url, &self.reviewer_token)
     }
 
     /// Every request served so far, in order, as `"METHOD /path"` (query
@@ -301,6 +286,18 @@ impl KubeApi {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.server.state()
+    }
+
+    fn secret<T>(
+        &self,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&StoredSecret) -> T,
+    ) -> Option<T> {
+        self.state()
+            .secrets
+            .get(&secret_key(namespace, name))
+            .map(f)
     }
 }
 

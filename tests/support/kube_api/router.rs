@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::http::{Request, Response};
 use super::jwt::{token_review, valid_jwt};
-use super::secrets::{create_secret, get_secret, list_secrets};
+use super::secrets::{create_secret, get_secret, list_secrets, replace_secret};
 use super::state::{lock, State};
 use super::status::{method_not_allowed, not_found_path, unauthorized};
 
@@ -36,12 +36,11 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
     let is_reader = req.bearer() == Some(st.reader_token.as_str());
 
     match segs.as_slice() {
-        ["api", "v1", "namespaces", ns, "secrets", name] => {
-            if req.method != "GET" {
-                return method_not_allowed();
-            }
-            get_secret(&st, ns, name, is_reader, &user)
-        }
+        ["api", "v1", "namespaces", ns, "secrets", name] => match req.method.as_str() {
+            "GET" => get_secret(&mut st, ns, name, is_reader, &user),
+            "PUT" => replace_secret(&mut st, ns, name, req, is_reader, &user),
+            _ => method_not_allowed(),
+        },
         ["api", "v1", "namespaces", ns, "secrets"] if req.method == "POST" => {
             create_secret(&mut st, ns, req, is_reader, &user)
         }
