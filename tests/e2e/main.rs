@@ -15,6 +15,7 @@ mod fail_right;
 mod ha;
 mod hook;
 mod identity;
+mod kube_stand_in;
 mod minimal_policy;
 mod once_and_order;
 mod pki;
