@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::{accessor_count, foreign_token, lookup, recorded_accessors, token_plan};
-use crate::common::{action_of, apply_json, dev_with_plan, parse_report, vc};
+use crate::common::{action_of, dev_with_plan, parse_report, vc};
 use crate::support::bao::Bao;
 use crate::support::cli::{assert_no_secrets, CliOutput};
 use crate::support::kube_api::KubeApi;
