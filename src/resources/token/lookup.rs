@@ -86,6 +86,13 @@ pub(super) fn health(found: &Found, spec: &ManagedToken, entry: &str) -> Health 
             creation_ttl,
         } => (display_name, policies, *ttl, *period, *creation_ttl),
     };
+    // A token role's token_period makes a renewable token whose lookup
+    // shows no period: its lifetime is the period then.
+    let period = if period == 0 && spec.role.is_some() {
+        creation_ttl
+    } else {
+        period
+    };
     let expected_name = spec.display_name_of(entry);
     let planned = spec.policy_set();
     if display_name != &expected_name || policies != &planned {

@@ -51,11 +51,15 @@ impl Mint {
             "display_name".into(),
             json!(self.spec.display_name.as_deref().unwrap_or(&self.entry)),
         );
-        if let Some(period) = &self.spec.period {
-            body.insert("period".into(), json!(period));
-        }
-        if let Some(ttl) = &self.spec.ttl {
-            body.insert("ttl".into(), json!(ttl));
+        // With a role, the role's token_period / token_ttl decide (sending
+        // a period ourselves would need sudo); `check` compares the result.
+        if self.spec.role.is_none() {
+            if let Some(period) = &self.spec.period {
+                body.insert("period".into(), json!(period));
+            }
+            if let Some(ttl) = &self.spec.ttl {
+                body.insert("ttl".into(), json!(ttl));
+            }
         }
         if let Some(renewable) = self.spec.renewable {
             body.insert("renewable".into(), json!(renewable));
@@ -139,7 +143,26 @@ impl Mint {
             .collect();
         let planned = self.spec.policy_set();
         let expected_name = self.spec.display_name_of(&self.entry);
-        if name != expected_name || (self.spec.role.is_none() && policies != planned) {
+        let number = |field: &str| {
+            data.and_then(|d| d.get(field))
+                .and_then(Json::as_u64)
+                .unwrap_or(0)
+        };
+        // A token role's token_period shows as the creation TTL only.
+        let period = match (number("period"), &self.spec.role) {
+            (0, Some(_)) => number("creation_ttl"),
+            (period, _) => period,
+        };
+        if let Some(planned_period) = self.spec.period_secs().filter(|p| *p != period) {
+            return Err(ObjectError::Invalid(format!(
+                "the new token's period is {period}s, the plan says {planned_period}s{}; it was revoked again",
+                match &self.spec.role {
+                    Some(role) => format!(" (token role `{role}` decides it: set its token_period to match)"),
+                    None => String::new(),
+                }
+            )));
+        }
+        if name != expected_name || policies != planned {
             return Err(ObjectError::Token(format!(
                 "the new token is not what was asked for (display name {name}, policies [{}]; planned {expected_name}, [{}]); it was revoked again",
                 policies.into_iter().collect::<Vec<_>>().join(", "),

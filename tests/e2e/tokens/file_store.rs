@@ -315,3 +315,37 @@ fn the_generated_policy_suffices_and_a_dropped_entry_is_revoked_by_prune() {
     );
     assert!(recorded_accessors(&bao, "ci-deployer").is_empty());
 }
+
+#[test]
+fn a_token_role_lets_a_job_mint_without_sudo_or_the_policies() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let file = store_dir.path().join("ci-token");
+    let role = "auth:\n  token:\n    type: token\n    roles:\n      ci-deployer: {allowed_policies: [ci], orphan: true, token_period: 768h}\n";
+    let plan_text = token_plan(
+        &format!("{{path: \"{}\"}}", file.display()),
+        "period: 768h\n    role: ci-deployer",
+        role,
+    );
+    let (bao, _dir, plan) = dev_with_plan(&plan_text);
+    apply_json(&bao, &plan, &[]).0.assert_success();
+    std::fs::remove_file(&file).unwrap();
+    // Only the generated policy: no sudo, and not holding `ci` itself.
+    let policy = crate::support::cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
+    policy.assert_success();
+    assert!(!policy.stdout.contains("sudo"), "{}", policy.stdout);
+    let job = token_with_policy(&bao, "vault-converge", &policy.stdout);
+    let out = vc(
+        &bao,
+        &["apply", "-f", plan.to_str().unwrap()],
+        &[("VAULT_TOKEN", &job)],
+    );
+    out.assert_success();
+    let data = lookup(&bao, &read_file(&file)).expect("minted through the role");
+    assert_eq!(data["policies"], json!(["ci", "default"]));
+    assert_eq!(data["display_name"], "token-ci-deployer");
+    assert_eq!(data["creation_ttl"], 768 * 3600);
+    // Stable: the role's period reads back as the planned one.
+    let (out, report) = apply_json(&bao, &plan, &[("VAULT_TOKEN", &job)]);
+    out.assert_success();
+    assert_eq!(action_of(&report, ENTRY), "renewed", "{report:#}");
+}
