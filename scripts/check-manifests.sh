@@ -90,7 +90,7 @@ skip_reason() {
         echo "kustomize build input (kustomize.config.k8s.io), not an API object; its rendered output is validated below" ;;
     manifests/flux/flux-kustomization.yaml)
         echo "Flux CRD kustomize.toolkit.fluxcd.io/v1: kubernetes-validate has core API schemas only; its fields are checked by the job contract check" ;;
-    manifests/flux/plan.yaml)
+    manifests/flux/plan.yaml | manifests/cronjob/plan.yaml)
         echo "vault-converge plan, not a Kubernetes object; checked with vault-converge validate" ;;
     manifests/ci/*)
         echo "CI pipeline configuration, not a Kubernetes object; yamllint only" ;;
@@ -400,16 +400,61 @@ check(any(h.get("kind") == "Job" and h.get("apiVersion") == "batch/v1" and h.get
       "spec.healthChecks must include Job vault-converge/vault-converge")
 checked.append(f)
 
+def job_of_cronjob(cron):
+    """The Job a CronJob creates, named like the hook Job so check_job applies."""
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "vault-converge", "namespace": dig(cron, "metadata", "namespace")},
+            "spec": dig(cron, "spec", "jobTemplate", "spec", default={})}
+
+
+def check_cronjob(path, cron):
+    """Periodic runs never overlap; the schedule is explicit."""
+    check(cron.get("apiVersion") == "batch/v1", path, "apiVersion must be batch/v1")
+    spec = cron.get("spec", {})
+    check(spec.get("concurrencyPolicy") == "Forbid", path, "concurrencyPolicy must be Forbid (runs must not overlap)")
+    check(len(str(spec.get("schedule", "")).split()) == 5, path, "schedule must be a 5-field cron expression")
+    check(isinstance(spec.get("startingDeadlineSeconds"), int), path, "startingDeadlineSeconds must be set")
+
+
+def plan_volume_neutral(pod):
+    """The pod with the plan ConfigMap's name blanked (each directory has its own)."""
+    import copy
+    pod = copy.deepcopy(pod)
+    for v in pod.get("volumes", []):
+        if v.get("name") == "plan" and "configMap" in v:
+            v["configMap"]["name"] = "<plan>"
+    return pod
+
+
+# CronJob: periodic runs (managed tokens, drift repair), same pod as the hook Job.
+cdir = "manifests/cronjob"
+cron = one(f"{cdir}/cronjob.yaml", "CronJob")
+check_cronjob(f"{cdir}/cronjob.yaml", cron)
+kust = load(f"{cdir}/kustomization.yaml")[0]
+cron_gens = {g.get("name") for g in kust.get("configMapGenerator", []) if "plan.yaml" in g.get("files", [])}
+check(sorted(kust.get("resources", [])) == ["cronjob.yaml", "rbac.yaml"], f"{cdir}/kustomization.yaml",
+      "must list cronjob.yaml and rbac.yaml")
+with open(f"{cdir}/plan.yaml") as fh:
+    cron_plan = yaml.safe_load(fh.read())
+cron_pod = check_job(f"{cdir}/cronjob.yaml", job_of_cronjob(cron), cron_gens, cron_plan)
+check(plan_volume_neutral(cron_pod or {}) == plan_volume_neutral(argo_pod or {}), f"{cdir}/cronjob.yaml",
+      "the pod differs from manifests/argocd/job.yaml's (they must stay the same but for the plan ConfigMap)")
+check({k: v for k, v in dig(cron, "spec", "jobTemplate", "spec", default={}).items() if k != "template"} ==
+      {k: v for k, v in argo_job["spec"].items() if k != "template"},
+      f"{cdir}/cronjob.yaml", "the Job spec differs from manifests/argocd/job.yaml's")
+checked.append(cdir)
+
 # Rendered output: what ArgoCD/Flux would actually apply.
 for name, path in rendered.items():
     docs = load(path)
     jobs = [d for d in docs if d.get("kind") == "Job"]
+    jobs += [job_of_cronjob(d) for d in docs if d.get("kind") == "CronJob"]
     cms = {dig(d, "metadata", "name") for d in docs if d.get("kind") == "ConfigMap"}
-    if check(len(jobs) == 1, path, f"{name}: one Job expected in the rendered output"):
+    if check(len(jobs) == 1, path, f"{name}: one Job or CronJob expected in the rendered output"):
         plans = [yaml.safe_load(dig(d, "data", "plan.yaml", default="{}")) for d in docs if d.get("kind") == "ConfigMap"]
         check_job(f"{name} (rendered)", jobs[0], cms, plans[0] if plans else {})
-    if name == "flux":
-        check(all(re.fullmatch(r"vault-converge-plan-[a-z0-9]{10}", c) for c in cms), f"{name} (rendered)",
+    if name in ("flux", "cronjob"):
+        check(all(re.fullmatch(r"vault-converge-(tokens-)?plan-[a-z0-9]{10}", c) for c in cms), f"{name} (rendered)",
               f"the plan ConfigMap should carry a content hash suffix, got {sorted(cms)}")
     checked.append(f"{name} (rendered)")
 
@@ -419,7 +464,7 @@ for c in checked:
     print(f"checked {c}", file=sys.stderr)
 sys.exit(1 if problems else 0)
 PYEOF
-    pass "manifests/argocd, manifests/flux$([ "${#RENDERED_ARGS[@]}" -gt 0 ] && echo ' (files and rendered output)')"
+    pass "manifests/argocd, manifests/flux, manifests/cronjob$([ "${#RENDERED_ARGS[@]}" -gt 0 ] && echo ' (files and rendered output)')"
 else
     while IFS= read -r line; do fail "$line"; done <"$TMP/contract.out"
     [ -s "$TMP/contract.out" ] || fail "job contract check crashed (output above)"
@@ -448,6 +493,7 @@ else
     for pair in \
         "manifests/argocd/configmap.yaml (data.plan.yaml)=$TMP/plans/argocd.yaml" \
         "manifests/flux/plan.yaml=manifests/flux/plan.yaml" \
+        "manifests/cronjob/plan.yaml=manifests/cronjob/plan.yaml" \
         "config/examples/quickstart.yaml (applied by manifests/ci)=config/examples/quickstart.yaml"; do
         label="${pair%%=*}"
         file="${pair#*=}"
@@ -468,6 +514,16 @@ else
     else
         sed 's/^/        /' "$TMP/rbac.err"
         fail "vault-converge rbac failed on the ArgoCD plan"
+    fi
+
+    section "manifests/cronjob/rbac.yaml is what vault-converge rbac prints"
+    if "$BIN" rbac -f manifests/cronjob/plan.yaml --namespace vault-converge \
+        --service-account vault-converge >"$TMP/cron-rbac.yaml" 2>"$TMP/rbac.err" &&
+        diff -u "$TMP/cron-rbac.yaml" <(grep -v '^#' manifests/cronjob/rbac.yaml) >"$TMP/rbac.diff"; then
+        pass "manifests/cronjob/rbac.yaml matches \`vault-converge rbac -f manifests/cronjob/plan.yaml\`"
+    else
+        sed 's/^/        /' "$TMP/rbac.err" "$TMP/rbac.diff" 2>/dev/null
+        fail "manifests/cronjob/rbac.yaml: regenerate it with vault-converge rbac (diff above)"
     fi
 fi
 

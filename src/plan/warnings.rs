@@ -99,6 +99,10 @@ fn short_secrets(node: &Node, path: &mut Vec<String>, out: &mut Vec<String>) {
     match &node.value {
         Value::Map(entries) => {
             for (key, child) in entries {
+                // Where a managed token is stored: names, never secrets.
+                if key.name == "secretRef" {
+                    continue;
+                }
                 if let Some(len) = literal_len(child).filter(|_| secret_field(&key.name)) {
                     if (1..MIN_SCRUBBED_LEN).contains(&len) {
                         out.push(short_secret_warning(&child.loc, path, &key.name, len));

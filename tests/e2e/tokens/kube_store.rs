@@ -246,3 +246,42 @@ fn replay_the_clobbered_token_incident() {
     out.assert_success();
     assert_eq!(action_of(&report, ENTRY), "renewed", "{report:#}");
 }
+
+/// The plan shipped with manifests/cronjob, run as the CronJob runs it
+/// (with only its generated policy), twice.
+#[test]
+fn the_shipped_cronjob_plan_mints_then_renews_with_its_generated_policy() {
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/cronjob/plan.yaml");
+    let bao = Bao::start_dev();
+    let kube = KubeApi::start();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = kube.write_kubeconfig(dir.path()).display().to_string();
+    // The operator sets the job's policy up once.
+    let policy = crate::support::cli::run(&["policy", "-f", plan.to_str().unwrap()], &[]);
+    policy.assert_success();
+    let job = crate::common::token_with_policy(&bao, "vault-converge", &policy.stdout);
+    let run = || {
+        let out = vc(
+            &bao,
+            &["apply", "-f", plan.to_str().unwrap(), "--output", "json"],
+            &[
+                ("KUBECONFIG", kubeconfig.as_str()),
+                ("VAULT_TOKEN", job.as_str()),
+            ],
+        );
+        let report = parse_report(&out);
+        (out, report)
+    };
+    let (out, report) = run();
+    out.assert_success();
+    assert_eq!(action_of(&report, ENTRY), "create", "{report:#}");
+    assert_eq!(report["summary"]["verify_passed"], 1, "{report:#}");
+    let stored = kube.secret_data("ci", "vault-token").unwrap()["token"].clone();
+    let data = lookup(&bao, &stored).unwrap();
+    assert_eq!(data["policies"], json!(["ci", "default"]));
+    assert_eq!(data["creation_ttl"], 768 * 3600);
+    let (out, report) = run();
+    out.assert_success();
+    assert_eq!(action_of(&report, ENTRY), "renewed", "{report:#}");
+    assert_no_secrets(&out, &[&stored]);
+}
