@@ -5,6 +5,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod duration;
 pub mod engine;
+pub mod export;
 pub mod paths;
 pub mod plan;
 pub mod registry;

@@ -67,6 +67,17 @@ fn main() -> ExitCode {
             };
             return run_bootstrap(&settings, &options);
         }
+        Sub::Export {
+            paths,
+            out_dir,
+            registry_mount,
+        } => {
+            let options = vault_converge::export::Options {
+                prefixes: paths,
+                registry_mount,
+            };
+            return cli::export::run(&settings, &options, out_dir.as_deref());
+        }
         Sub::Policy(p) => return print_access(&p.files, vault_converge::access::policy_hcl),
         Sub::Rbac {
             plan,

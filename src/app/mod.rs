@@ -17,12 +17,14 @@ use crate::verify;
 
 mod connect;
 mod drift_guard;
+mod export;
 mod namespace;
 mod ownership;
 pub mod signals;
 
 use connect::{configured_token, connection, login_of};
 use drift_guard::{check_token, check_token_known};
+pub use export::export;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -143,27 +145,7 @@ pub async fn run(
         });
     }
 
-    if settings.skip_verify {
-        tracing::warn!("TLS certificate verification is off (VAULT_SKIP_VERIFY): use VAULT_CACERT instead outside of tests");
-    }
-    let conn = connection(settings)?;
-    // sys/health only answers in the root namespace.
-    let root_namespace = Vault::connect(&Connection {
-        namespace: None,
-        ..conn.clone()
-    })?;
-    health::wait_ready(&root_namespace, settings.wait_timeout()?).await?;
-    let unauthenticated = Vault::connect(&conn)?;
-    // The token is read only now: a mounted token file may appear while we wait.
-    let (token, owned_token) = match login_of(settings).token(&unauthenticated).await? {
-        Some(token) => (token, true),
-        None => (configured_token(settings)?, false),
-    };
-    let vault = unauthenticated.with_token(token.clone())?;
-    if owned_token {
-        signals::keep_login_token(vault.with_token(token)?);
-    }
-    let lookup = check_token_known(&vault).await?;
+    let (vault, lookup) = session(settings).await?;
     if let Some(expected) = &loaded.plan.vault.expect_token {
         check_token(&vault, lookup.as_ref(), expected).await?;
     }
@@ -185,6 +167,36 @@ pub async fn run(
     let mut outcome = result?;
     outcome.report.timings.total_ms = started.elapsed().as_millis() as u64;
     Ok(outcome)
+}
+
+/// Waits for the server, logs in (or takes the configured token), and
+/// checks that Vault knows the token: the client every command uses, and
+/// the token's lookup-self answer.
+pub(crate) async fn session(
+    settings: &Settings,
+) -> Result<(Vault, Option<serde_json::Value>), RunError> {
+    if settings.skip_verify {
+        tracing::warn!("TLS certificate verification is off (VAULT_SKIP_VERIFY): use VAULT_CACERT instead outside of tests");
+    }
+    let conn = connection(settings)?;
+    // sys/health only answers in the root namespace.
+    let root_namespace = Vault::connect(&Connection {
+        namespace: None,
+        ..conn.clone()
+    })?;
+    health::wait_ready(&root_namespace, settings.wait_timeout()?).await?;
+    let unauthenticated = Vault::connect(&conn)?;
+    // The token is read only now: a mounted token file may appear while we wait.
+    let (token, owned_token) = match login_of(settings).token(&unauthenticated).await? {
+        Some(token) => (token, true),
+        None => (configured_token(settings)?, false),
+    };
+    let vault = unauthenticated.with_token(token.clone())?;
+    if owned_token {
+        signals::keep_login_token(vault.with_token(token)?);
+    }
+    let lookup = check_token_known(&vault).await?;
+    Ok((vault, lookup))
 }
 
 async fn converge_and_verify(

@@ -134,6 +134,18 @@ pub enum Sub {
         #[arg(long, default_value = "vault-bootstrap")]
         secret_name: String,
     },
+    /// Read the server and print a plan of what it holds (secrets as `{env: NAME}` placeholders).
+    Export {
+        /// Only objects under this Vault path (e.g. `auth/kubernetes`, `app/`); repeatable.
+        #[arg(long = "path", value_name = "PREFIX")]
+        paths: Vec<String>,
+        /// Write one drop-in file per section into DIR instead of one plan on stdout.
+        #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// The registry mount, left out of the export [default: vault-converge].
+        #[arg(long, value_name = "MOUNT", default_value = "vault-converge")]
+        registry_mount: String,
+    },
     /// Print the minimal Vault policy (HCL) the job's own token needs for this plan.
     Policy(PlanFiles),
     /// Print Kubernetes Role + RoleBinding YAML granting `get` on exactly the secrets the plan reads.

@@ -2,5 +2,6 @@
 
 pub mod args;
 pub mod exit;
+pub mod export;
 pub mod failure;
 pub mod logging;

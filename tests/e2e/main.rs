@@ -11,6 +11,7 @@ mod data_path;
 mod database;
 mod engine;
 mod exit_codes;
+mod export;
 mod fail_right;
 mod ha;
 mod hook;

@@ -64,6 +64,30 @@ fn subject_fields() -> [(&'static str, &'static str, Oid<'static>); 9] {
     ]
 }
 
+/// The subject of `cert` as plan fields (`common_name`, `organization`, ...):
+/// what `export` writes so the planned subject matches the CA held.
+pub fn subject_fields_of(cert: &X509Certificate<'_>) -> Vec<(&'static str, Json)> {
+    let mut out = Vec::new();
+    for (field, _, oid) in subject_fields() {
+        let values: Vec<String> = cert
+            .subject()
+            .iter_by_oid(&oid)
+            .filter_map(|attr| attr.as_str().ok().map(|s| s.trim().to_owned()))
+            .collect();
+        match values.as_slice() {
+            [] => {}
+            [one] => out.push((field, Json::String(one.clone()))),
+            many => out.push((field, Json::from(many.to_vec()))),
+        }
+    }
+    out
+}
+
+/// Whether `cert` is self-signed (a root CA).
+pub fn is_self_signed(cert: &X509Certificate<'_>) -> bool {
+    self_signed(cert)
+}
+
 /// The subject attributes the plan sets; the others are not compared.
 #[derive(Debug, PartialEq, Eq)]
 pub struct PlannedSubject(Vec<(&'static str, Oid<'static>, Vec<String>)>);
