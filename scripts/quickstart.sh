@@ -28,6 +28,21 @@ LOG_FILE="$STATE_DIR/bao.log"
 [ -f "$PLAN" ] || die "plan not found: $PLAN"
 mkdir -p "$STATE_DIR"
 
+section "Build"
+# Before the server: a build that fails leaves nothing running.
+info "the first build compiles ~300 crates: several minutes on a small machine"
+info "(later runs take seconds); cargo shows its progress below"
+if [ "${QUICKSTART_DEBUG:-0}" = "1" ]; then
+    cargo build
+    profile_dir=debug
+else
+    cargo build --release
+    profile_dir=release
+fi
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$profile_dir/vault-converge"
+[ -x "$BIN" ] || die "built binary not found at $BIN"
+info "binary: $BIN"
+
 section "OpenBao"
 ensure_bao
 
@@ -95,18 +110,6 @@ else
     info "ready"
 fi
 
-section "Build"
-if [ "${QUICKSTART_DEBUG:-0}" = "1" ]; then
-    cargo build
-    profile_dir=debug
-else
-    cargo build --release
-    profile_dir=release
-fi
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$profile_dir/vault-converge"
-[ -x "$BIN" ] || die "built binary not found at $BIN"
-info "binary: $BIN"
-
 export VAULT_ADDR="$ADDR" VAULT_TOKEN="$TOKEN"
 
 # run_apply BANNER: one timed `apply -f $PLAN`; stops the script on failure.
@@ -133,7 +136,9 @@ Talk to it:
     export VAULT_ADDR=$ADDR VAULT_TOKEN=$TOKEN
     bao secrets list
     bao kv list app/
-    bao kv get app/...        # a secret from $PLAN
+    bao kv get app/shop/config                  # the fixture the plan wrote
+    bao read auth/kubernetes/role/shop-api      # a role it created
+    bao policy read shop-api
 
 Apply again:  VAULT_ADDR=$ADDR VAULT_TOKEN=$TOKEN $BIN apply -f $PLAN
 Stop it:      kill \$(cat .quickstart/bao.pid)
