@@ -51,6 +51,7 @@ fn main() -> ExitCode {
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
 
+    let verbose = cli.verbose;
     let (command, files, detailed) = match cli.command {
         Sub::Bootstrap {
             dev,
@@ -142,7 +143,9 @@ fn main() -> ExitCode {
             size.checks
         )
     } else {
-        report.to_text()
+        report.to_text(&vault_converge::engine::report::TextStyle::for_stdout(
+            verbose,
+        ))
     };
     let _ = std::io::stdout().write_all(rendered.as_bytes());
 

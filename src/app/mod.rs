@@ -146,6 +146,7 @@ pub async fn run(
     }
 
     let (vault, lookup) = session(settings).await?;
+    report.vault_addr = Some(vault.addr().to_owned());
     if let Some(expected) = &loaded.plan.vault.expect_token {
         check_token(&vault, lookup.as_ref(), expected).await?;
     }

@@ -36,6 +36,9 @@ pub struct Cli {
     /// forwarding); never from https to http.
     #[arg(long, global = true)]
     pub follow_redirects: bool,
+    /// List unchanged objects in the report too.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
 }
 
 /// Each flag that is also a setting, and the variables it can come from

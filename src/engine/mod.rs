@@ -3,6 +3,7 @@
 pub mod build;
 pub mod fields_gate;
 pub mod needs;
+pub mod progress;
 pub mod prune;
 mod records;
 pub mod report;

@@ -41,7 +41,10 @@ pub async fn converge(
     // Unknown fields found before any write stop the whole apply: nothing
     // of a plan with a typo is written.
     let halted = mode == Mode::Apply && gate.found_any();
+    let mut progress =
+        super::progress::Progress::new(stages.iter().map(|s| s.resources.len()).sum());
     for (s, stage) in stages.iter().enumerate() {
+        progress.advance(0, stage.name);
         if ctx.vault.gave_up().is_some() {
             // The server is gone for good: the run ends with one message.
             break;
@@ -104,6 +107,7 @@ pub async fn converge(
                     .collect()
                     .await
             };
+            progress.advance(ran.len() + (outcomes.len() - done_before), stage.name);
             outcomes.extend(ran);
             for (i, outcome) in &outcomes[done_before..] {
                 let id = stage.resources[*i].id();
@@ -139,6 +143,7 @@ pub async fn converge(
             ms: started.elapsed().as_millis() as u64,
         });
     }
+    progress.finish();
     if mode == Mode::Apply {
         super::records::flush(ctx).await;
     }

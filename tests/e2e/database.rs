@@ -195,7 +195,7 @@ fn redis_password_regenerated_with_if_missing_fails_verification() {
     world
         .kube
         .set_secret("redis", "redis", &[("redis-password", &password_b)]);
-    let out = world.run(&["apply", "-f", plan.to_str().unwrap()]);
+    let out = world.run(&["apply", "-f", plan.to_str().unwrap(), "--verbose"]);
     out.assert_code(3);
     assert!(
         out.stdout

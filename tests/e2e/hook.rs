@@ -88,7 +88,7 @@ fn kubernetes_login_with_the_minimal_policy_applies_and_revokes_its_token() {
     let out = cli::run(&["apply", "-f", p, "--log-level", "debug"], &login_env);
     out.assert_success();
     assert!(
-        out.stdout.contains("verify: 2 passed, 0 failed"),
+        out.stdout.contains("2 checks (2 passed, 0 failed)"),
         "{}",
         out.stdout
     );

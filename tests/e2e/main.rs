@@ -25,6 +25,7 @@ mod platform_example;
 mod prune;
 mod redaction;
 mod system_sections;
+mod terminal;
 mod tokens;
 mod trust;
 mod unknown_fields;

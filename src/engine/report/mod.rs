@@ -1,13 +1,15 @@
 //! The run's report: one entry per object and per check, a summary, request
 //! counts and timings; rendered as text lines or as one JSON document.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
 use crate::resources::{Action, FailureClass, FieldChange, Kind, ObjectId};
 use crate::secret::scrub;
 use crate::vault::RequestCounts;
+
+mod text;
+
+pub use text::{plural, TextStyle};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ObjectReport {
@@ -117,6 +119,9 @@ pub struct Report {
     pub verify: Vec<CheckReport>,
     /// Requests made to converge objects: a rerun of an unchanged plan shows 0 writes.
     pub requests: RequestCounts,
+    /// The server the run talked to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault_addr: Option<String>,
     /// Requests made by verify checks (token creation, lease revocation), counted apart.
     pub verify_requests: RequestCounts,
     pub timings: Timings,
@@ -138,6 +143,7 @@ impl Report {
             objects: Vec::new(),
             verify: Vec::new(),
             requests: RequestCounts::default(),
+            vault_addr: None,
             verify_requests: RequestCounts::default(),
             timings: Timings::default(),
             unowned: None,
@@ -166,106 +172,13 @@ impl Report {
         self.summary = s;
     }
 
-    pub fn to_json(&self) -> String {
-        scrub(&serde_json::to_string_pretty(self).expect("report serializes"))
+    /// The report for people; see `text`.
+    pub fn to_text(&self, style: &TextStyle) -> String {
+        text::render(self, style)
     }
 
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        for o in &self.objects {
-            let (symbol, verb) = match o.action {
-                Action::Create => ("+", "create"),
-                Action::Update => ("~", "update"),
-                Action::Synced => ("↻", "synced"),
-                Action::Renewed => ("↻", "renewed"),
-                Action::Unchanged => ("=", "unchanged"),
-                Action::Failed => ("✗", "failed"),
-                Action::Skipped => ("-", "skipped"),
-                Action::Delete => ("-", "delete"),
-            };
-            let _ = write!(out, "{symbol} {verb} {} {}", o.kind_label(), o.path);
-            if let Some(loc) = &o.location {
-                let _ = write!(out, "  ({loc})");
-            }
-            out.push('\n');
-            for c in &o.changes {
-                let _ = match (&c.old, &c.new) {
-                    (Some(old), Some(new)) => writeln!(out, "    {}: {old} → {new}", c.field),
-                    (None, Some(new)) => writeln!(out, "    + {}: {new}", c.field),
-                    (Some(old), None) => writeln!(out, "    - {}: {old}", c.field),
-                    (None, None) => writeln!(out, "    {}", c.field),
-                };
-            }
-            if !o.write_only.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "    write-only, not compared: {}",
-                    o.write_only.join(", ")
-                );
-            }
-            for warning in &o.warnings {
-                let _ = writeln!(out, "    warning: {warning}");
-            }
-            if let Some(error) = &o.error {
-                let _ = writeln!(out, "    error: {error}");
-            }
-            if let Some(hint) = &o.hint {
-                let _ = writeln!(out, "    hint: {hint}");
-            }
-        }
-        for c in &self.verify {
-            let symbol = match (c.passed, c.skipped) {
-                (true, _) => "✓",
-                (false, true) => "-",
-                (false, false) => "✗",
-            };
-            let _ = write!(out, "{symbol} verify {} {}", c.check, c.target);
-            if let Some(loc) = &c.location {
-                let _ = write!(out, "  ({loc})");
-            }
-            out.push('\n');
-            if let Some(message) = &c.message {
-                let _ = writeln!(out, "    {message}");
-            }
-        }
-        if let Some(n) = self.unowned.filter(|n| *n > 0) {
-            let _ = writeln!(
-                out,
-                "note: {n} planned object(s) existed before and are not owned by this instance: converged, but never pruned (apply --adopt records them)"
-            );
-        }
-        if let Some(refused) = &self.prune_refused {
-            let _ = writeln!(out, "✗ prune refused: {refused}");
-        }
-        let s = &self.summary;
-        let _ = writeln!(
-            out,
-            "{} changes: {} created, {} updated, {}{} synced, {}{} unchanged, {} failed{}; verify: {} passed, {} failed",
-            s.changes,
-            s.created,
-            s.updated,
-            if s.deleted > 0 {
-                format!("{} deleted, ", s.deleted)
-            } else {
-                String::new()
-            },
-            s.synced,
-            if s.renewed > 0 {
-                format!("{} renewed, ", s.renewed)
-            } else {
-                String::new()
-            },
-            s.unchanged,
-            s.failed,
-            if s.skipped > 0 {
-                format!(", {} skipped", s.skipped)
-            } else {
-                String::new()
-            },
-            s.verify_passed,
-            s.verify_failed
-        );
-        scrub(&out)
+    pub fn to_json(&self) -> String {
+        scrub(&serde_json::to_string_pretty(self).expect("report serializes"))
     }
 }
 
