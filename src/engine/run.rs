@@ -220,7 +220,7 @@ async fn write_one(
     let id = resource.id();
     let mut attempts_left = 2;
     loop {
-        match send(ctx, &change).await {
+        match send(ctx, &mut change).await {
             Ok(warnings) => {
                 if !change.requests.is_empty() {
                     tracing::debug!(object = %id, action = ?change.action, "written");
@@ -271,16 +271,22 @@ async fn write_one(
 }
 
 /// Sends the change's requests in order, then its steps, and returns Vault's
-/// warnings. When a request after the first fails, the rollback undoes the first.
-async fn send(ctx: &Context, change: &Change) -> Result<Vec<String>, ObjectError> {
+/// warnings. When a request after the first fails, the rollback undoes the
+/// first. Each body is serialized and its JSON dropped before it is sent,
+/// so a large secret is held once, not twice.
+async fn send(ctx: &Context, change: &mut Change) -> Result<Vec<String>, ObjectError> {
     let mut warnings = Vec::new();
-    for (i, request) in change.requests.iter().enumerate() {
+    for (i, request) in change.requests.iter_mut().enumerate() {
         let vault = match request.home {
             true => ctx.home_vault(),
             false => &ctx.vault,
         };
+        let body = request
+            .body
+            .take()
+            .map(|json| crate::vault::json_bytes(&json));
         match vault
-            .request(request.method, &request.path, request.body.as_ref())
+            .request_bytes(request.method, &request.path, body)
             .await
         {
             Ok(answer) => warnings.extend(warnings_of(&answer.body)),

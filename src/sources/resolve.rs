@@ -54,12 +54,12 @@ impl Resolver {
         }
     }
 
-    /// A `file:` source's text (a policy file too), within the size limit.
     /// The Kubernetes client shared with `secretKeyRef` reads.
     pub fn kube(&self) -> &KubeSecrets {
         &self.kube
     }
 
+    /// A `file:` source's text (a policy file too), within the size limit.
     pub fn read_file(&self, path: &str) -> Result<String, SourceError> {
         read_source_file(Path::new(path), self.max_file_bytes)
     }

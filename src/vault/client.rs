@@ -170,6 +170,18 @@ impl Vault {
         self.send_with_retry(method, path, None, body).await
     }
 
+    /// Like `request`, with the body already serialized (the caller can
+    /// drop its JSON before the request is sent).
+    pub async fn request_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<bytes::Bytes>,
+    ) -> Result<Answer, VaultError> {
+        self.counters.record(method);
+        self.send_bytes_with_retry(method, path, None, body).await
+    }
+
     async fn send_with_retry(
         &self,
         method: Method,
@@ -177,9 +189,19 @@ impl Vault {
         query: Option<&str>,
         body: Option<&Json>,
     ) -> Result<Answer, VaultError> {
-        // Shared, not copied, by every attempt: a body may hold a large secret.
-        let body_bytes =
-            body.map(|b| bytes::Bytes::from(serde_json::to_vec(b).unwrap_or_default()));
+        let body_bytes = body.map(super::body::json_bytes);
+        self.send_bytes_with_retry(method, path, query, body_bytes)
+            .await
+    }
+
+    /// Shared, not copied, by every attempt: a body may hold a large secret.
+    async fn send_bytes_with_retry(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body_bytes: Option<bytes::Bytes>,
+    ) -> Result<Answer, VaultError> {
         let mut attempt = 0;
         loop {
             if let Some(error) = self.gave_up() {
@@ -272,10 +294,18 @@ impl Vault {
             .get("location")
             .and_then(|l| l.to_str().ok())
             .map(str::to_owned);
-        let raw = response
-            .bytes()
+        // Chunks into one buffer sized by Content-Length: collecting them
+        // first would hold a large answer (a secret) twice.
+        let mut response = response;
+        let capacity = response.content_length().unwrap_or(0).min(64 << 20) as usize;
+        let mut raw = Vec::with_capacity(capacity);
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| self.transport_error(method, path, &e))?;
+            .map_err(|e| self.transport_error(method, path, &e))?
+        {
+            raw.extend_from_slice(&chunk);
+        }
         if (300..400).contains(&status) {
             return Err(VaultError::Redirect {
                 method: method.as_str(),

@@ -1,5 +1,6 @@
 //! Talking to Vault/OpenBao: the client, the raw endpoint, readiness.
 
+mod body;
 pub mod client;
 pub mod connection;
 pub mod counts;
@@ -12,6 +13,7 @@ mod path_trie;
 pub mod schema;
 pub mod transport;
 
+pub use body::json_bytes;
 pub use client::Vault;
 pub use connection::{Connection, RetryPolicy};
 pub use counts::RequestCounts;

@@ -85,7 +85,11 @@ fn write_only_fields_follow_sync_and_other_changes() {
     assert_eq!(login(&first), 200);
 
     // if-missing (default): a changed password alone cannot be compared; plan says so.
-    let out = vc(&bao, &["plan", "-f", p, "--verbose"], &[("ALICE_PW", &second)]);
+    let out = vc(
+        &bao,
+        &["plan", "-f", p, "--verbose"],
+        &[("ALICE_PW", &second)],
+    );
     out.assert_success();
     assert!(
         out.stdout.contains("write-only, not compared: password"),
