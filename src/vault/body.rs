@@ -13,20 +13,34 @@ pub fn json_bytes(value: &Json) -> Bytes {
     Bytes::from(buf)
 }
 
-/// The serialized length, rounded up a little for escapes.
+/// At least the serialized length (one pass over the strings, which is
+/// cheap next to serializing them).
 fn estimate(value: &Json) -> usize {
     match value {
         Json::Null | Json::Bool(_) => 5,
         Json::Number(_) => 24,
-        Json::String(s) => s.len() + s.len() / 16 + 2,
+        Json::String(s) => quoted_len(s),
         Json::Array(items) => 2 + items.iter().map(|v| estimate(v) + 1).sum::<usize>(),
         Json::Object(map) => {
             2 + map
                 .iter()
-                .map(|(k, v)| k.len() + k.len() / 16 + 4 + estimate(v))
+                .map(|(k, v)| quoted_len(k) + 1 + estimate(v) + 1)
                 .sum::<usize>()
         }
     }
+}
+
+/// `"…"` with escapes: `\"`, `\\` and short escapes take 2 bytes, other
+/// control characters 6 (`\u00XX`).
+fn quoted_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
 }
 
 #[cfg(test)]
