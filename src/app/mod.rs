@@ -28,8 +28,13 @@ use drift_guard::{check_token, check_token_known};
 pub enum Command {
     Validate,
     Plan,
-    Apply { verify: bool },
+    Apply {
+        verify: bool,
+    },
     Verify,
+    /// `verify --against-plan`: the `external_secrets` checks against the
+    /// plan's `kv:` fixtures, without Vault.
+    VerifyAgainstPlan,
 }
 
 impl Command {
@@ -38,7 +43,7 @@ impl Command {
             Command::Validate => "validate",
             Command::Plan => "plan",
             Command::Apply { .. } => "apply",
-            Command::Verify => "verify",
+            Command::Verify | Command::VerifyAgainstPlan => "verify",
         }
     }
 }
@@ -117,7 +122,7 @@ pub async fn run(
     settings: &Settings,
 ) -> Result<Outcome, RunError> {
     let started = Instant::now();
-    let sources = if command == Command::Validate {
+    let sources = if matches!(command, Command::Validate | Command::VerifyAgainstPlan) {
         LocalSources::MayBeAbsent
     } else {
         LocalSources::MustExist
@@ -141,6 +146,19 @@ pub async fn run(
             status: Status::Clean,
             report,
         });
+    }
+    if command == Command::VerifyAgainstPlan {
+        report.verify = verify::run_against_plan(&loaded, settings.concurrency).await;
+        report.summarize();
+        report.timings.total_ms = started.elapsed().as_millis() as u64;
+        let status = if report.verify.iter().any(|c| c.could_not_run) {
+            Status::VerifyNotRun
+        } else if report.summary.verify_failed > 0 {
+            Status::VerifyFailed
+        } else {
+            Status::Clean
+        };
+        return Ok(Outcome { status, report });
     }
 
     if settings.skip_verify {
