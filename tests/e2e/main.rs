@@ -11,6 +11,7 @@ mod data_path;
 mod database;
 mod engine;
 mod exit_codes;
+mod external_secrets;
 mod fail_right;
 mod ha;
 mod hook;
