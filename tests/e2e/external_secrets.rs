@@ -384,6 +384,42 @@ fn cluster_mode_lists_external_secrets_and_falls_back_to_v1beta1() {
 }
 
 #[test]
+fn a_large_cluster_is_listed_page_by_page() {
+    let s = Secrets::new();
+    let (dir, plan) = world("{cluster: true, store: vault-backend, mount: apps}", true);
+    let bao = Bao::start_dev();
+    let kube = KubeApi::start();
+    let kubeconfig = kube.write_kubeconfig(dir.path()).display().to_string();
+    let reads_username =
+        json!([{"secretKey": "u", "remoteRef": {"key": "web/db", "property": "username"}}]);
+    for i in 0..1100 {
+        kube.add_external_secret(
+            "shop",
+            &format!("app-{i:04}"),
+            cluster_spec("vault-backend", reads_username.clone()),
+        );
+    }
+    let missing = json!([{"secretKey": "u", "remoteRef": {"key": "zz/none"}}]);
+    kube.add_external_secret("zz", "last", cluster_spec("vault-backend", missing));
+    let mut env = s.env().to_vec();
+    env.push(("KUBECONFIG", &kubeconfig));
+    let (out, report) = apply_json(&bao, &plan, &env);
+    out.assert_code(3);
+    assert_eq!(checks(&report).len(), 1101);
+    assert_eq!(check_of(&report, "ExternalSecret zz/last")["passed"], false);
+    let lists = kube
+        .requests()
+        .iter()
+        .filter(|r| *r == "GET /apis/external-secrets.io/v1/externalsecrets")
+        .count();
+    assert_eq!(lists, 3, "pages of 500");
+    assert_eq!(
+        report["verify_requests"]["reads"], 2,
+        "one read per distinct path"
+    );
+}
+
+#[test]
 fn a_forbidden_list_is_exit_1_with_the_rbac_hint() {
     let (dir, plan) = world("{cluster: true, store: vault-backend, mount: apps}", true);
     let bao = Bao::start_dev();
