@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::mapping::Layout;
 use super::refs::{external_secret, store_layout};
 use super::yaml::documents;
 use super::Gathered;
@@ -128,21 +127,9 @@ fn read_text(file: &Path, max_bytes: u64) -> Result<String, String> {
     std::fs::read_to_string(file).map_err(|e| format!("cannot be read: {e}"))
 }
 
-impl Gathered {
-    /// The store's layout: the check's fields over the SecretStore manifest's.
-    pub fn layout_with(&self, mount: Option<&str>, kv_version: Option<u8>) -> Layout {
-        let found = self.layout.clone();
-        Layout {
-            mount: mount
-                .map(str::to_owned)
-                .or_else(|| found.as_ref().and_then(|l| l.mount.clone())),
-            v2: kv_version.map_or_else(|| found.is_none_or(|l| l.v2), |v| v == 2),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::mapping::Layout;
     use super::*;
 
     fn write(dir: &Path, name: &str, text: &str) {

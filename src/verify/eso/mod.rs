@@ -39,6 +39,19 @@ struct Gathered {
     problems: Vec<String>,
 }
 
+impl Gathered {
+    /// The store's layout: the check's fields over the SecretStore manifest's.
+    pub fn layout_with(&self, mount: Option<&str>, kv_version: Option<u8>) -> Layout {
+        let found = self.layout.clone();
+        Layout {
+            mount: mount
+                .map(str::to_owned)
+                .or_else(|| found.as_ref().and_then(|l| l.mount.clone())),
+            v2: kv_version.map_or_else(|| found.is_none_or(|l| l.v2), |v| v == 2),
+        }
+    }
+}
+
 /// The check `index` of the plan, against `values`.
 pub(super) async fn check<'v>(
     values: impl FnOnce(&Layout) -> Values<'v>,
@@ -60,13 +73,19 @@ pub(super) async fn check<'v>(
         could_not_run: false,
         message,
     };
-    let source = match &c.manifests {
-        Some(path) => manifests_root(loaded, index, path).display().to_string(),
-        None => "the cluster".to_owned(),
-    };
-    let gathered = match &c.manifests {
-        Some(_) => manifests::read(Path::new(&source), &c.store, loaded.max_source_bytes),
-        None => cluster::read(kube, &c.store).await,
+    let root = c
+        .manifests
+        .as_deref()
+        .map(|path| manifests_root(loaded, index, path));
+    let (source, gathered) = match &root {
+        Some(root) => (
+            root.display().to_string(),
+            manifests::read(root, &c.store, loaded.max_source_bytes),
+        ),
+        None => (
+            "the cluster".to_owned(),
+            cluster::read(kube, &c.store).await,
+        ),
     };
     let gathered = match gathered {
         Ok(g) => g,
