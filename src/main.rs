@@ -98,7 +98,14 @@ fn main() -> ExitCode {
         Sub::Apply {
             plan, no_verify, ..
         } => (Command::Apply { verify: !no_verify }, plan.files, false),
-        Sub::Verify(p) => (Command::Verify, p.files, false),
+        Sub::Verify { plan, against_plan } => {
+            let command = if against_plan {
+                Command::VerifyAgainstPlan
+            } else {
+                Command::Verify
+            };
+            (command, plan.files, false)
+        }
     };
 
     let run = |rt: tokio::runtime::Runtime| {

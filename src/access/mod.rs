@@ -3,6 +3,7 @@
 //! secrets its `secretKeyRef`s name (`vault-converge rbac`).
 
 mod auth;
+mod eso;
 mod identity;
 mod pki;
 mod policy;

@@ -139,6 +139,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
     super::pki::grants(plan, &mut g);
     super::prune::grants(plan, &mut g);
     super::tokens::grants(plan, &mut g);
+    super::eso::grants(plan, &mut g);
     if plan.vault.expect_token.is_some() {
         g.add("auth/token/lookup-self", &["read"]);
     }
@@ -160,8 +161,9 @@ pub fn policy_hcl(plan: &Plan) -> String {
                 g.add("sys/capabilities", &["update"]);
                 g.add("auth/token/revoke-accessor", &["update"]);
             }
-            // In `pki::grants`; the stored token's own lookup-self is in the default policy.
-            Check::PkiIssue(_) | Check::Token(_) => {}
+            // In `pki::grants` and `eso::grants`; the stored token's own
+            // lookup-self is in the default policy.
+            Check::PkiIssue(_) | Check::Token(_) | Check::ExternalSecrets(_) => {}
         }
     }
     g.spread_deletes();

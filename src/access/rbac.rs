@@ -86,6 +86,7 @@ pub fn rbac_yaml(plan: &Plan, namespace: &str, service_account: &str) -> String 
         );
     }
     super::tokens::rbac_yaml(plan, namespace, service_account, &mut out);
+    super::eso::rbac_yaml(plan, namespace, service_account, &mut out);
     if out.is_empty() {
         out.push_str("# The plan reads and writes no Kubernetes secrets: no RBAC is needed.\n");
     }

@@ -123,7 +123,14 @@ pub enum Sub {
         prune: PruneFlags,
     },
     /// Run only the plan's verify checks.
-    Verify(PlanFiles),
+    Verify {
+        #[command(flatten)]
+        plan: PlanFiles,
+        /// Without Vault: run only the `external_secrets` checks, against
+        /// the plan's `kv:` fixtures (CI before merge).
+        #[arg(long)]
+        against_plan: bool,
+    },
     /// Dev/CI clusters only: initialize and unseal a fresh server, keeping its
     /// unseal key and root token in a Kubernetes secret.
     Bootstrap {

@@ -23,6 +23,7 @@ pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
     super::model::validate_system(loaded)?;
     super::model::validate_tokens(loaded)?;
     super::model::validate_prune(loaded)?;
+    super::model::validate_external_secrets(loaded)?;
     no_generate_outside_kv(loaded.root(), &mut Vec::new())?;
     super::policies::check_policies(loaded)
 }

@@ -2,6 +2,7 @@
 //! writes succeeded. Run after `apply` (unless `--no-verify`) and by `verify`.
 
 mod checks;
+mod eso;
 mod pki;
 mod token;
 
@@ -13,6 +14,7 @@ use crate::plan::model::Check;
 use crate::plan::LoadedPlan;
 use crate::resources::{deps, Context};
 use crate::secret::scrub;
+use crate::sources::kubernetes::KubeSecrets;
 use crate::vault::VaultError;
 
 use checks::{capabilities, database_creds, kv_keys, login};
@@ -35,7 +37,7 @@ pub async fn run_checks(
                 .loc(&["verify", &i.to_string()])
                 .map(|l| format!("{}:{}", l.file, l.line));
             if let Some(cause) = needs(check).iter().find_map(|n| failed.get(n)) {
-                return CheckReport {
+                return vec![CheckReport {
                     check: name.to_owned(),
                     target,
                     location,
@@ -43,9 +45,15 @@ pub async fn run_checks(
                     skipped: true,
                     could_not_run: false,
                     message: Some(format!("not run: it uses {cause}, which failed")),
-                };
+                }];
             }
             let outcome = match check {
+                // One report per ExternalSecret.
+                Check::ExternalSecrets(c) => {
+                    let kube = ctx.resolver.kube();
+                    let values = |_: &_| eso::Values::Vault(ctx);
+                    return eso::check(values, kube, loaded, i, c, concurrency).await;
+                }
                 Check::KvKeys(c) => kv_keys(ctx, c).await,
                 Check::DatabaseCreds(c) => database_creds(ctx, c).await,
                 Check::Login(c) => login(ctx, c).await,
@@ -57,7 +65,7 @@ pub async fn run_checks(
                 Ok(()) => (None, false),
                 Err(e) => (Some(scrub(&e.message)), e.could_not_run),
             };
-            CheckReport {
+            vec![CheckReport {
                 check: name.to_owned(),
                 target,
                 location,
@@ -65,11 +73,26 @@ pub async fn run_checks(
                 skipped: false,
                 could_not_run,
                 message,
-            }
+            }]
         })
         .buffered(concurrency.max(1))
+        .flat_map(stream::iter)
         .collect()
         .await
+}
+
+/// `verify --against-plan`: the `external_secrets` checks against the
+/// plan's `kv:` fixtures, without Vault (CI before merge).
+pub async fn run_against_plan(loaded: &LoadedPlan, concurrency: usize) -> Vec<CheckReport> {
+    let kube = KubeSecrets::default();
+    let mut reports = Vec::new();
+    for (i, check) in loaded.plan.verify.iter().enumerate() {
+        if let Check::ExternalSecrets(c) = check {
+            let values = |layout: &_| eso::Values::plan(&loaded.plan, layout);
+            reports.extend(eso::check(values, &kube, loaded, i, c, concurrency).await);
+        }
+    }
+    reports
 }
 
 /// The dependency keys of the objects a check uses.
@@ -98,6 +121,7 @@ fn needs(check: &Check) -> Vec<String> {
             deps::object(&format!("{}/roles/{}", c.mount, c.role)),
         ],
         Check::Token(c) => vec![format!("token:{}", c.name)],
+        Check::ExternalSecrets(c) => c.mount().map(deps::mount).into_iter().collect(),
     }
 }
 
@@ -119,6 +143,7 @@ fn describe(check: &Check) -> (&'static str, String) {
         Check::Capabilities(c) => ("capabilities", format!("policy {} on {}", c.policy, c.path)),
         Check::PkiIssue(c) => ("pki_issue", format!("{}/issue/{}", c.mount, c.role)),
         Check::Token(c) => ("token", format!("tokens/{}", c.name)),
+        Check::ExternalSecrets(c) => ("external_secrets", format!("store {}", c.store)),
     }
 }
 

@@ -12,6 +12,7 @@ mod database;
 mod engine;
 mod exit_codes;
 mod export;
+mod external_secrets;
 mod fail_right;
 mod ha;
 mod hook;

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+mod eso;
 mod identity;
 mod pki;
 mod prune;
 mod system;
 mod tokens;
 
+pub use eso::*;
 pub use identity::*;
 pub use pki::*;
 pub use prune::*;
@@ -274,6 +276,8 @@ pub enum Check {
     PkiIssue(PkiIssueCheck),
     /// The stored token of a `tokens:` entry logs in and holds its policies.
     Token(TokenCheck),
+    /// Every key the ExternalSecrets of a Vault store expect exists in Vault.
+    ExternalSecrets(ExternalSecretsCheck),
 }
 
 #[derive(Debug, Deserialize)]

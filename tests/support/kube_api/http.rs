@@ -17,12 +17,23 @@ const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub(super) struct Request {
     pub method: String,
     pub path: String,
+    /// The query string, without `?` (empty when none).
+    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub keep_alive: bool,
 }
 
 impl Request {
+    /// The first value of query parameter `name` (not percent-decoded).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -106,6 +117,7 @@ pub(super) fn read_request(
     let mut req = Request {
         method,
         path: String::new(),
+        query: String::new(),
         headers,
         body: Vec::new(),
         keep_alive: true,
@@ -119,6 +131,12 @@ pub(super) fn read_request(
         None => target,
     };
     req.path = target.split(['?', '#']).next().unwrap_or("/").to_string();
+    req.query = target
+        .split('#')
+        .next()
+        .and_then(|t| t.split_once('?'))
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default();
 
     let conn_tokens: Vec<String> = req
         .header("connection")

@@ -36,6 +36,11 @@
 //!   [`KubeApi::issue_service_account_jwt`] and not revoked since. The bearer
 //!   must be [`KubeApi::reviewer_token`] (OpenBao's `token_reviewer_jwt`) or the
 //!   reviewed JWT itself (what OpenBao sends when no reviewer JWT is set).
+//! * `GET /apis/external-secrets.io/{v}/externalsecrets` and
+//!   `.../namespaces/{ns}/externalsecrets`: an `ExternalSecretList` of what
+//!   [`KubeApi::add_external_secret`] stored, paged by `limit`/`continue`;
+//!   404 for a version not served (v1beta1 unless
+//!   [`KubeApi::serve_external_secrets`] asks), 403 for all but the reader.
 //! * `GET /version`: version info (no authentication, like the real one).
 //! * anything else: a 404 `Status`.
 //!
@@ -60,8 +65,9 @@
 //!
 //! Layout: `server` (accept loop, connections), `http` (parsing requests,
 //! writing responses), `router` (authentication, dispatch), `secrets` (the
-//! Secret endpoints), `secret_object` (Secret JSON in and out), `jwt`
-//! (service account JWTs, TokenReview), `status` (`Status` failures),
+//! Secret endpoints), `external_secrets` (ExternalSecret lists),
+//! `secret_object` (Secret JSON in and out), `jwt` (service account JWTs,
+//! TokenReview), `status` (`Status` failures),
 //! `state` (what the stand-in remembers), `clients` (kubeconfig, OpenBao
 //! config), `encoding` (base64, uuid, timestamps).
 //!
@@ -70,6 +76,7 @@
 
 mod clients;
 mod encoding;
+mod external_secrets;
 mod http;
 mod jwt;
 mod router;
@@ -132,6 +139,7 @@ impl KubeApi {
     pub fn start() -> KubeApi {
         let mut st = State::default();
         let (reader_token, reviewer_token) = issue_stand_in_tokens(&mut st);
+        st.external_secret_versions = vec!["v1".to_string()];
         let server = Server::start(st);
         KubeApi {
             url: format!("http://{}", server.addr()),
@@ -218,6 +226,23 @@ impl KubeApi {
     pub fn secret_writes(&self, namespace: &str, name: &str) -> usize {
         let key = secret_key(namespace, name);
         self.state().writes.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Create or replace the ExternalSecret `namespace/name` with this
+    /// `spec`; the list endpoints serve it (see `external_secrets`).
+    pub fn add_external_secret(&self, namespace: &str, name: &str, spec: Value) {
+        let mut st = self.state();
+        let rv = st.next_resource_version();
+        st.external_secrets.insert(
+            secret_key(namespace, name),
+            external_secrets::StoredExternalSecret::new(rv, spec),
+        );
+    }
+
+    /// The external-secrets.io versions served from now on (`["v1"]` at
+    /// the start; `["v1beta1"]` plays an operator older than 0.17).
+    pub fn serve_external_secrets(&self, versions: &[&str]) {
+        self.state().external_secret_versions = versions.iter().map(|v| v.to_string()).collect();
     }
 
     /// A service account JWT (audience `https://kubernetes.default.svc`)

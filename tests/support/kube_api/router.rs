@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
+use super::external_secrets::list_external_secrets;
 use super::http::{Request, Response};
 use super::jwt::{token_review, valid_jwt};
 use super::secrets::{create_secret, get_secret, list_secrets, replace_secret};
@@ -49,6 +50,12 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
                 return method_not_allowed();
             }
             list_secrets(&st, ns, is_reader, &user)
+        }
+        ["apis", "external-secrets.io", version, "externalsecrets"] => {
+            list_external_secrets(&st, version, None, req, is_reader, &user)
+        }
+        ["apis", "external-secrets.io", version, "namespaces", ns, "externalsecrets"] => {
+            list_external_secrets(&st, version, Some(ns), req, is_reader, &user)
         }
         ["apis", "authentication.k8s.io", "v1", "tokenreviews"] => {
             if req.method != "POST" {

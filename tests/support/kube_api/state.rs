@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::encoding::{base64_decode, base64_encode, now_secs, rfc3339, uuid_v4};
+use super::external_secrets::StoredExternalSecret;
 use super::jwt::IssuedJwt;
 
 /// (namespace, name) of a secret.
@@ -38,6 +39,10 @@ pub(super) struct State {
     /// like etcd's revision.
     pub resource_version: u64,
     pub requests: Vec<String>,
+    /// ExternalSecret custom resources, by (namespace, name).
+    pub external_secrets: BTreeMap<SecretKey, StoredExternalSecret>,
+    /// The external-secrets.io versions served (`v1` from the start).
+    pub external_secret_versions: Vec<String>,
 }
 
 #[derive(Clone, PartialEq)]
