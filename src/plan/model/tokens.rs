@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use crate::duration::duration_secs;
+use crate::duration::{duration_secs, duration_text};
 use crate::plan::{LoadedPlan, PlanError};
 
 /// One managed token.
@@ -15,8 +15,10 @@ pub struct ManagedToken {
     #[serde(default)]
     pub policies: Vec<String>,
     /// Periodic and renewable: every renewal extends it by this long.
+    #[serde(default, deserialize_with = "duration_text")]
     pub period: Option<String>,
     /// A fixed lifetime instead of a period.
+    #[serde(default, deserialize_with = "duration_text")]
     pub ttl: Option<String>,
     /// Defaults to the entry's name; Vault shows it as `token-<name>`.
     pub display_name: Option<String>,
