@@ -25,6 +25,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return exit::usage_error(&e),
     };
+    // Print-only commands need neither settings nor Vault.
+    match cli.command {
+        Sub::Schema => return cli::print::schema(),
+        Sub::Completions { shell } => return cli::print::completions(shell),
+        _ => {}
+    }
     let prune = match &cli.command {
         Sub::Plan { prune, .. } | Sub::Apply { prune, .. } => Some(prune),
         _ => None,
@@ -87,6 +93,7 @@ fn main() -> ExitCode {
             plan, no_verify, ..
         } => (Command::Apply { verify: !no_verify }, plan.files, false),
         Sub::Verify(p) => (Command::Verify, p.files, false),
+        Sub::Schema | Sub::Completions { .. } => unreachable!("printed before the settings load"),
     };
 
     let run = |rt: tokio::runtime::Runtime| {
