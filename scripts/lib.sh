@@ -104,6 +104,26 @@ ensure_bao() {
     info "$(bao version)"
 }
 
+# Makes `check-jsonschema` (PyPI) available: tests/e2e/schema.rs validates
+# every shipped plan against `vault-converge schema` with it.
+ensure_schema_validator() {
+    if ! { command -v check-jsonschema >/dev/null 2>&1 && check-jsonschema --version >/dev/null 2>&1; }; then
+        local py
+        py="$(command -v python3 || true)"
+        if [ -z "$py" ]; then
+            apt_install python3 python3-pip
+            py="$(command -v python3)"
+        fi
+        if ! "$py" -m pip --version >/dev/null 2>&1; then
+            apt_install python3-pip
+        fi
+        pip_install_command "$py" check-jsonschema check-jsonschema==0.39.0
+        check-jsonschema --version >/dev/null 2>&1 ||
+            die "installed check-jsonschema but \`check-jsonschema --version\` fails; PATH=$PATH"
+    fi
+    info "$(check-jsonschema --version)"
+}
+
 # Makes redis-server, openssl and the PostgreSQL server binaries (initdb,
 # pg_ctl, psql under /usr/lib/postgresql/*/bin) available for the integration tests.
 ensure_test_servers() {

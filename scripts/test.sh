@@ -13,6 +13,7 @@ section "Prerequisites"
 ensure_cargo_tools
 ensure_bao
 ensure_test_servers
+ensure_schema_validator
 
 section "Manifests and Dockerfile"
 "$ROOT/scripts/check-manifests.sh"

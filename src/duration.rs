@@ -39,6 +39,34 @@ pub fn duration_secs(text: &str) -> Option<u64> {
     Some(total.round() as u64)
 }
 
+/// Deserializes an optional duration written as text (`768h`) or as whole
+/// seconds (`3600`, which YAML reads as a number); kept as text.
+pub fn duration_text<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Text;
+
+    impl serde::de::Visitor<'_> for Text {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a duration (768h, 30m) or a number of seconds")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+    }
+
+    deserializer.deserialize_any(Text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +79,30 @@ mod tests {
         assert_eq!(duration_secs("500ms"), Some(1));
         assert_eq!(duration_secs("abc"), None);
         assert_eq!(duration_secs("5x"), None);
+    }
+
+    #[test]
+    fn durations_deserialize_from_text_or_seconds() {
+        #[derive(serde::Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "duration_text")]
+            d: Option<String>,
+        }
+        let d = |json: serde_json::Value| serde_json::from_value::<T>(json).map(|t| t.d);
+        assert_eq!(
+            d(serde_json::json!({"d": "768h"})).unwrap().as_deref(),
+            Some("768h")
+        );
+        assert_eq!(
+            d(serde_json::json!({"d": 3600})).unwrap().as_deref(),
+            Some("3600")
+        );
+        assert_eq!(d(serde_json::json!({"d": null})).unwrap(), None);
+        assert_eq!(d(serde_json::json!({})).unwrap(), None);
+        let err = d(serde_json::json!({"d": -1})).unwrap_err().to_string();
+        assert!(
+            err.contains("a duration (768h, 30m) or a number of seconds"),
+            "{err}"
+        );
     }
 }

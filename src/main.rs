@@ -25,6 +25,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return exit::usage_error(&e),
     };
+    // Print-only commands need neither settings nor Vault.
+    match cli.command {
+        Sub::Schema => return cli::print::schema(),
+        Sub::Completions { shell } => return cli::print::completions(shell),
+        _ => {}
+    }
     let prune = match &cli.command {
         Sub::Plan { prune, .. } | Sub::Apply { prune, .. } => Some(prune),
         _ => None,
@@ -106,6 +112,8 @@ fn main() -> ExitCode {
             };
             (command, plan.files, false)
         }
+        Sub::Schema => return cli::print::schema(),
+        Sub::Completions { shell } => return cli::print::completions(shell),
     };
 
     let run = |rt: tokio::runtime::Runtime| {

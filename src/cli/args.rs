@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use vault_converge::settings::Settings;
 
 #[derive(Parser)]
@@ -169,4 +169,19 @@ pub enum Sub {
         #[arg(long)]
         service_account: String,
     },
+    /// Print the JSON Schema of the plan format, for editors (yaml-language-server).
+    Schema,
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }

@@ -11,6 +11,7 @@ pub mod node;
 mod numbers;
 mod policies;
 pub mod policy_hcl;
+pub mod schema;
 mod typed;
 pub mod validate;
 mod warnings;

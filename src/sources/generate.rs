@@ -38,7 +38,8 @@ pub enum Generate {
     Policy(String),
 }
 
-const MAX_LENGTH: usize = 4096;
+/// The longest value `generate` makes.
+pub const MAX_LENGTH: usize = 4096;
 
 impl Generate {
     pub fn from_json(arg: &Json) -> Result<Generate, String> {

@@ -25,6 +25,7 @@ mod plan_files;
 mod platform_example;
 mod prune;
 mod redaction;
+mod schema;
 mod system_sections;
 mod terminal;
 mod tokens;

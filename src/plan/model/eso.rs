@@ -1,12 +1,13 @@
 //! `verify: - external_secrets: {...}`: the External Secrets Operator
 //! cross-check (DESIGN.md "External secrets check").
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::plan::{LoadedPlan, PlanError};
 
 /// Every key the ExternalSecrets of one Vault store expect must exist in Vault.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalSecretsCheck {
     /// A manifest file or a directory of them, relative to the plan file

@@ -4,42 +4,52 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::plan::{LoadedPlan, PlanError};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
+    /// Entities (`identity/entity/name/<name>`), by name.
     #[serde(default)]
     pub entities: BTreeMap<String, Entity>,
+    /// Groups (`identity/group/name/<name>`), by name.
     #[serde(default)]
     pub groups: BTreeMap<String, Group>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entity {
+    /// Policies of the entity's tokens, beyond their own.
     pub policies: Option<Vec<String>>,
     pub metadata: Option<BTreeMap<String, String>>,
+    /// A disabled entity's tokens are refused.
     pub disabled: Option<bool>,
+    /// At most one per auth method.
     #[serde(default)]
     pub aliases: Vec<Alias>,
 }
 
 /// An alias names an auth path; the tool resolves its accessor itself.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Alias {
+    /// The auth method's path.
     pub auth: String,
+    /// The name the method reports (a user name, a service account's UID, a group).
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupType {
+    /// Members are listed here.
     #[default]
     Internal,
+    /// Members come from the auth method, through the group's alias.
     External,
 }
 
@@ -52,12 +62,13 @@ impl GroupType {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
     /// Vault's default, `internal`, when unset; a group's type never changes.
     #[serde(rename = "type", default)]
     pub kind: GroupType,
+    /// Policies of the members' tokens.
     pub policies: Option<Vec<String>>,
     pub metadata: Option<BTreeMap<String, String>>,
     /// Internal groups: members by entity name.

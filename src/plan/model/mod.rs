@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
+
+use super::schema::{FieldValue, KvFields, VaultFields};
 
 mod eso;
 mod identity;
@@ -22,44 +25,61 @@ pub use tokens::*;
 
 pub type Fields = BTreeMap<String, serde_json::Value>;
 
-#[derive(Debug, Default, Deserialize)]
+/// A vault-converge plan, version 1. The files given with `-f` (a directory:
+/// its `*.yaml` files) are merged in order, so one file may hold part of a
+/// plan: maps merge key by key, a list replaces, `null` removes.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
+    /// The plan format's version: 1. Needed in one of the merged files.
+    #[schemars(extend("const" = 1))]
     pub version: u32,
+    /// The run's guards and records: the expected token, the namespace, the registry.
     #[serde(default)]
     pub vault: VaultSection,
+    /// Secret engines, keyed by path (`sys/mounts/<path>`).
     #[serde(default)]
     pub mounts: BTreeMap<String, Mount>,
+    /// Auth methods, keyed by path (`sys/auth/<path>`), with their config and roles.
     #[serde(default)]
     pub auth: BTreeMap<String, AuthMethod>,
+    /// ACL policies (`sys/policies/acl/<name>`): HCL inline or `{file: path}`.
     #[serde(default)]
     pub policies: BTreeMap<String, PolicySource>,
-    /// `sys/policies/password/<name>`, written in the policies stage.
+    /// Password policies (`sys/policies/password/<name>`), written in the policies stage.
     #[serde(default)]
     pub password_policies: BTreeMap<String, PasswordPolicy>,
+    /// Database secret engines, keyed by mount: connections, roles, static roles.
     #[serde(default)]
     pub databases: BTreeMap<String, DatabaseMount>,
+    /// KV fixtures, keyed by mount, then by secret path.
     #[serde(default)]
     pub kv: BTreeMap<String, BTreeMap<String, KvFixture>>,
+    /// Writes to any path, for endpoints without a section of their own.
     #[serde(default)]
     pub writes: Vec<Write>,
+    /// Checks run after apply (and by `verify`); any failure exits 3.
     #[serde(default)]
     pub verify: Vec<Check>,
-    /// `sys/plugins/catalog/<type>/<name>`, keyed `<type>/<name>`; before mounts.
+    /// Plugin catalog entries (`sys/plugins/catalog/<type>/<name>`), keyed
+    /// `<type>/<name>`; registered before mounts.
     #[serde(default)]
     pub plugins: BTreeMap<String, Plugin>,
     /// Created before everything else, relative to the token's namespace.
     #[serde(default)]
     pub namespaces: Vec<String>,
-    /// `sys/audit/<path>`.
+    /// Audit devices, keyed by path (`sys/audit/<path>`).
     #[serde(default)]
     pub audit: BTreeMap<String, AuditDevice>,
-    /// `sys/config/auditing/request-headers/<name>`.
+    /// Request headers the audit log records, by name
+    /// (`sys/config/auditing/request-headers/<name>`).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub audit_request_headers: BTreeMap<String, Fields>,
+    /// Identity entities and groups, by name.
     #[serde(default)]
     pub identity: Identity,
-    /// Keyed by a mount of type `pki`.
+    /// CAs, URLs, CRL settings and roles, keyed by a mount of type `pki`.
     #[serde(default)]
     pub pki: BTreeMap<String, PkiMount>,
     /// Delete what this instance created and the plan no longer lists.
@@ -69,9 +89,10 @@ pub struct Plan {
     pub tokens: BTreeMap<String, ManagedToken>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VaultSection {
+    /// Refuse to write (exit 5) with any other token than this one.
     pub expect_token: Option<ExpectToken>,
     /// The namespace everything but `namespaces:` is converged in.
     pub namespace: Option<String>,
@@ -81,11 +102,13 @@ pub struct VaultSection {
 }
 
 /// DESIGN.md "Ownership": one KV v2 secret per instance under `mount`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrySettings {
+    /// The KV v2 mount that holds the records (enabled on first use).
     #[serde(default = "default_registry_mount")]
     pub mount: String,
+    /// This instance's name: its records are one secret, its own.
     #[serde(default = "default_registry_instance")]
     pub instance: String,
 }
@@ -107,25 +130,31 @@ fn default_registry_instance() -> String {
     "default".to_owned()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectToken {
+    /// The display name the token must have.
     pub display_name: Option<String>,
+    /// Policies the token must hold.
     #[serde(default)]
     pub policies: Vec<String>,
 }
 
 /// A secret engine, enabled at `sys/mounts/<path>`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mount {
+    /// The engine's type (`kv`, `pki`, `database`, `transit`, ...).
     #[serde(rename = "type")]
     pub kind: String,
     pub description: Option<String>,
+    /// The engine's options (`version: "2"` for KV v2).
     #[serde(default)]
+    #[schemars(with = "VaultFields")]
     pub options: Fields,
     /// Tunable settings (`default_lease_ttl`, `max_lease_ttl`, ...).
     #[serde(default)]
+    #[schemars(with = "VaultFields")]
     pub config: Fields,
     /// Allows the one-way KV v1 → v2 upgrade of an existing mount.
     #[serde(default)]
@@ -133,7 +162,7 @@ pub struct Mount {
 }
 
 /// An auth method, enabled at `sys/auth/<path>`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthMethod {
     /// Absent only for the builtin `token` method, which is never enabled.
@@ -141,57 +170,72 @@ pub struct AuthMethod {
     pub kind: String,
     pub description: Option<String>,
     /// Written to `auth/<path>/config`.
+    #[schemars(with = "Option<VaultFields>")]
     pub config: Option<Fields>,
     /// Written to `auth/<path>/role/<name>` (`users/<name>` for userpass).
     /// Each may carry `sync: always | if-missing` for its write-only fields.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub roles: BTreeMap<String, Fields>,
     /// Written to `auth/<path>/users/<name>` (userpass, ldap).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub users: BTreeMap<String, Fields>,
     /// Written to `auth/<path>/groups/<name>` (ldap, okta).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub groups: BTreeMap<String, Fields>,
     /// Written to `auth/<path>/certs/<name>` (cert).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub certs: BTreeMap<String, Fields>,
     /// Any other sub-path of the method (`map/teams/<n>` for github).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub paths: BTreeMap<String, Fields>,
     /// `sys/auth/<path>/tune`, compared like a mount's config.
     #[serde(default)]
+    #[schemars(with = "VaultFields")]
     pub tune: Fields,
 }
 
 /// A password policy: its HCL rules inline or from a file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordPolicy {
+    /// The policy's HCL, inline or `{file: path}`.
     pub policy: PolicySource,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum PolicySource {
+    /// HCL text.
     Inline(String),
+    /// HCL read from a file.
     File {
-        /// Absolute after loading: relative paths are resolved against the declaring plan file.
+        /// Relative to the plan file that declares it (made absolute when loading).
         file: String,
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseMount {
+    /// `<mount>/config/<name>`.
     #[serde(default)]
     pub connections: BTreeMap<String, Connection>,
+    /// `<mount>/roles/<name>`: dynamic credentials.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub roles: BTreeMap<String, Fields>,
+    /// `<mount>/static-roles/<name>`: passwords of existing users, rotated by Vault.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub static_roles: BTreeMap<String, Fields>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SyncPolicy {
     /// Written on every run: the source (a Helm chart, an operator) may have rotated the password.
@@ -201,19 +245,26 @@ pub enum SyncPolicy {
     IfMissing,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Connection {
+    /// The database plugin (`postgresql-database-plugin`, `redis-database-plugin`, ...).
     pub plugin_name: String,
+    /// When the connection (with its password) is written.
     #[serde(default)]
     pub sync: SyncPolicy,
+    /// Vault checks that it can connect before accepting the connection.
     #[serde(default = "default_true")]
     pub verify_connection: bool,
+    /// The roles that may use this connection.
     #[serde(default)]
     pub allowed_roles: Vec<String>,
+    /// Rotate the root password once, right after creation.
     #[serde(default)]
     pub rotate_root: bool,
+    /// The plugin's fields (`connection_url`, `username`, `password`, ...).
     #[serde(default)]
+    #[schemars(with = "VaultFields")]
     pub config: Fields,
 }
 
@@ -221,7 +272,7 @@ fn default_true() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KvMode {
     /// Written only when the secret is absent.
@@ -233,15 +284,18 @@ pub enum KvMode {
     Overwrite,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KvFixture {
+    /// How the listed keys meet what the secret holds.
     #[serde(default)]
     pub mode: KvMode,
+    /// The secret's keys and values.
+    #[schemars(with = "KvFields")]
     pub data: Fields,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteMode {
     /// Skipped when the path reads back.
@@ -254,25 +308,34 @@ pub enum WriteMode {
     Once,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Write {
+    /// The Vault path written to.
     pub path: String,
+    /// The request body.
     #[serde(default)]
+    #[schemars(with = "VaultFields")]
     pub data: Fields,
+    /// When the path is written.
     #[serde(default)]
     pub mode: WriteMode,
     /// `always`: written every run (write-only fields that cannot be compared).
     pub sync: Option<SyncPolicy>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
+    /// The KV secret holds these keys, each non-empty.
     KvKeys(KvKeysCheck),
+    /// The role issues credentials (Vault can log in to the database); the lease is revoked.
     DatabaseCreds(DatabaseCredsCheck),
+    /// A login succeeds (jwt/kubernetes, approle or userpass); the token is revoked.
     Login(LoginCheck),
+    /// A token with just this policy has the expected capabilities on the path.
     Capabilities(CapabilitiesCheck),
+    /// The pki role issues a certificate for this common name.
     PkiIssue(PkiIssueCheck),
     /// The stored token of a `tokens:` entry logs in and holds its policies.
     Token(TokenCheck),
@@ -280,38 +343,56 @@ pub enum Check {
     ExternalSecrets(ExternalSecretsCheck),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KvKeysCheck {
+    /// The KV mount.
     pub mount: String,
+    /// The secret's path in the mount.
     pub path: String,
     pub keys: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseCredsCheck {
+    /// The database mount.
     pub mount: String,
+    /// A dynamic role (`<mount>/creds/<role>`).
     pub role: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginCheck {
+    /// The auth method's path.
     pub auth: String,
+    /// The role to log in with (jwt, kubernetes).
     pub role: Option<String>,
+    /// The JWT (jwt, kubernetes), usually a value source.
+    #[schemars(with = "Option<FieldValue>")]
     pub jwt: Option<serde_json::Value>,
+    /// AppRole's role ID.
+    #[schemars(with = "Option<FieldValue>")]
     pub role_id: Option<serde_json::Value>,
+    /// AppRole's secret ID, usually a value source.
+    #[schemars(with = "Option<FieldValue>")]
     pub secret_id: Option<serde_json::Value>,
+    /// The user (userpass).
     pub username: Option<String>,
+    /// The user's password, usually a value source.
+    #[schemars(with = "Option<FieldValue>")]
     pub password: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapabilitiesCheck {
+    /// The policy under test.
     pub policy: String,
+    /// The path asked about (`sys/capabilities`).
     pub path: String,
+    /// The capabilities the policy must grant there.
     pub expect: Vec<String>,
 }
 

@@ -8,32 +8,43 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::plan::{LoadedPlan, PlanError};
 
 use super::Fields;
+use crate::plan::schema::VaultFields;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PkiMount {
-    /// Generated once (`<mount>/root/generate/<type>`).
+    /// Generated once (`<mount>/root/generate/<type>`); `export_key_to: {mount, path}`
+    /// keeps the private key in KV.
+    #[schemars(with = "Option<VaultFields>")]
     pub root: Option<Fields>,
-    /// Generated once: CSR here, signed by the mount `signed_by`, set here.
+    /// Generated once: CSR here, signed by the mount `signed_by`, set here;
+    /// `export_key_to: {mount, path}` keeps the private key in KV.
+    #[schemars(with = "Option<VaultFields>")]
     pub intermediate: Option<Fields>,
     /// `<mount>/config/urls`.
+    #[schemars(with = "Option<VaultFields>")]
     pub urls: Option<Fields>,
     /// `<mount>/config/crl`.
+    #[schemars(with = "Option<VaultFields>")]
     pub crl: Option<Fields>,
     /// `<mount>/roles/<name>`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VaultFields>")]
     pub roles: BTreeMap<String, Fields>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PkiIssueCheck {
+    /// The pki mount.
     pub mount: String,
+    /// The role that issues (`<mount>/issue/<role>`).
     pub role: String,
     pub common_name: String,
 }

@@ -4,18 +4,22 @@
 
 use std::collections::BTreeSet;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::plan::schema::{MaxDeletesValue, PruneKindNames};
 use crate::plan::{LoadedPlan, PlanError};
 use crate::resources::owned::{MaxDeletes, PruneKind};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prune {
     /// `all` (every kind but mounts and auth methods) or a list of kinds.
     #[serde(default)]
+    #[schemars(with = "PruneKindNames")]
     pub kinds: PruneKinds,
     /// A count or `"N%"` of the objects this instance owns.
+    #[schemars(with = "Option<MaxDeletesValue>")]
     pub max_deletes: Option<serde_json::Value>,
 }
 

@@ -1,5 +1,6 @@
 //! System sections: plugin catalog entries and audit devices.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::plan::{LoadedPlan, PlanError};
@@ -8,29 +9,39 @@ use crate::plan::{LoadedPlan, PlanError};
 pub const PLUGIN_TYPES: [&str; 3] = ["auth", "secret", "database"];
 
 use super::Fields;
+use crate::plan::schema::VaultFields;
 
 /// A plugin catalog entry (`sys/plugins/catalog/<type>/<name>`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plugin {
+    /// The SHA-256 of the plugin binary (`sha256sum BINARY`), 64 hex digits.
     pub sha256: String,
+    /// The binary's name in the server's plugin_directory.
     pub command: String,
+    /// The plugin's version, as it reports it.
     pub version: Option<String>,
+    /// Arguments the server runs the binary with.
     #[serde(default)]
     pub args: Vec<String>,
+    /// Environment (`NAME=value`) the server runs the binary with.
     #[serde(default)]
     pub env: Vec<String>,
 }
 
 /// An audit device (`sys/audit/<path>`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditDevice {
+    /// `file`, `socket`, `syslog` or `http`.
     #[serde(rename = "type")]
     pub kind: String,
     pub description: Option<String>,
+    /// The device's options (`file_path`, `log_raw`, ...).
     #[serde(default)]
+    #[schemars(with = "VaultFields")]
     pub options: Fields,
+    /// Not replicated to performance secondaries.
     #[serde(default)]
     pub local: bool,
 }

@@ -3,36 +3,47 @@
 
 use std::collections::BTreeSet;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::duration::duration_secs;
+use crate::duration::{duration_secs, duration_text};
+use crate::plan::schema::DurationText;
 use crate::plan::{LoadedPlan, PlanError};
 
 /// One managed token.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManagedToken {
+    /// The token's policies (`default` is added by Vault).
     #[serde(default)]
     pub policies: Vec<String>,
     /// Periodic and renewable: every renewal extends it by this long.
+    #[serde(default, deserialize_with = "duration_text")]
+    #[schemars(with = "Option<DurationText>")]
     pub period: Option<String>,
     /// A fixed lifetime instead of a period.
+    #[serde(default, deserialize_with = "duration_text")]
+    #[schemars(with = "Option<DurationText>")]
     pub ttl: Option<String>,
     /// Defaults to the entry's name; Vault shows it as `token-<name>`.
     pub display_name: Option<String>,
+    /// Without a parent: it outlives the job's token.
     #[serde(default)]
     pub orphan: bool,
     pub renewable: Option<bool>,
+    /// How many requests the token may make (0 or unset: unlimited).
     pub num_uses: Option<u64>,
     /// Created against `auth/token/create/<role>`.
     pub role: Option<String>,
+    /// Where the token is kept for its users.
     pub store: TokenStore,
 }
 
 /// Where the token is kept for its users.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenStore {
+    /// A key of a Kubernetes Secret (created or updated).
     #[serde(rename = "secretRef")]
     pub secret_ref: Option<StoreSecretRef>,
     /// A file (CI runners), written atomically with mode 0600.
@@ -40,7 +51,7 @@ pub struct TokenStore {
 }
 
 /// A Kubernetes Secret key.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSecretRef {
     pub namespace: String,
@@ -74,9 +85,10 @@ impl ManagedToken {
 }
 
 /// `verify: - token: {name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenCheck {
+    /// The entry under `tokens:`.
     pub name: String,
 }
 
