@@ -35,17 +35,18 @@ fn main() -> ExitCode {
         Sub::Plan { prune, .. } | Sub::Apply { prune, .. } => Some(prune),
         _ => None,
     };
+    let network = cli.command.network().cloned().unwrap_or_default();
     let overrides = Overrides {
         prune: prune.and_then(|p| p.prune.then_some(true)),
         max_deletes: prune.and_then(|p| p.max_deletes.clone()),
         adopt: prune.and_then(|p| p.adopt.then_some(true)),
-        addr: cli.addr.clone(),
-        wait_timeout: cli.wait_timeout.clone(),
-        request_timeout: cli.request_timeout.clone(),
-        concurrency: cli.concurrency,
+        addr: network.addr.clone(),
+        wait_timeout: network.wait_timeout.clone(),
+        request_timeout: network.request_timeout.clone(),
+        concurrency: network.concurrency,
         log_level: cli.log_level.clone(),
         output: cli.output.clone(),
-        follow_redirects: cli.follow_redirects.then_some(true),
+        follow_redirects: network.follow_redirects.then_some(true),
     };
     let settings = match Settings::load(&overrides) {
         Ok(s) => s,
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
             dev,
             secret_namespace,
             secret_name,
+            ..
         } => {
             let options = vault_converge::bootstrap::Options {
                 dev,
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
             paths,
             out_dir,
             registry_mount,
+            ..
         } => {
             let options = vault_converge::export::Options {
                 prefixes: paths,
@@ -85,13 +88,20 @@ fn main() -> ExitCode {
             };
             return cli::export::run(&settings, &options, out_dir.as_deref());
         }
-        Sub::Policy(p) => return print_access(&p.files, vault_converge::access::policy_hcl),
+        Sub::Policy(p) => {
+            return print_access(
+                &settings,
+                "policy",
+                &p.files,
+                vault_converge::access::policy_hcl,
+            )
+        }
         Sub::Rbac {
             plan,
             namespace,
             service_account,
         } => {
-            return print_access(&plan.files, |p| {
+            return print_access(&settings, "rbac", &plan.files, |p| {
                 vault_converge::access::rbac_yaml(p, &namespace, &service_account)
             })
         }
@@ -104,7 +114,9 @@ fn main() -> ExitCode {
         Sub::Apply {
             plan, no_verify, ..
         } => (Command::Apply { verify: !no_verify }, plan.files, false),
-        Sub::Verify { plan, against_plan } => {
+        Sub::Verify {
+            plan, against_plan, ..
+        } => {
             let command = if against_plan {
                 Command::VerifyAgainstPlan
             } else {
@@ -143,7 +155,11 @@ fn main() -> ExitCode {
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
-            return fail(Some(&settings), exit::run_error_code(&e), &e.to_string());
+            return exit::fail_without_report(
+                Some(&settings),
+                exit::run_error_code(&e),
+                &e.to_string(),
+            );
         }
     };
 
@@ -196,14 +212,23 @@ fn run_bootstrap(settings: &Settings, options: &vault_converge::bootstrap::Optio
     }
 }
 
-/// `policy` and `rbac`: derived from the plan alone, no network.
+/// `policy` and `rbac`: derived from the plan alone, no network. With
+/// `--output json`: `{"command": …, "text": …}`.
 fn print_access(
+    settings: &Settings,
+    command: &str,
     files: &[PathBuf],
     render: impl Fn(&vault_converge::plan::Plan) -> String,
 ) -> ExitCode {
     match app::load_plan(files, vault_converge::plan::LocalSources::MayBeAbsent) {
         Ok(loaded) => {
-            let _ = std::io::stdout().write_all(render(&loaded.plan).as_bytes());
+            let text = render(&loaded.plan);
+            let out = if settings.output == "json" {
+                serde_json::json!({ "command": command, "text": text }).to_string() + "\n"
+            } else {
+                text
+            };
+            let _ = std::io::stdout().write_all(out.as_bytes());
             ExitCode::from(EXIT_OK)
         }
         Err(e) => {
@@ -211,7 +236,7 @@ fn print_access(
                 PlanError::Unsafe { .. } => EXIT_REFUSED,
                 _ => EXIT_INVALID,
             };
-            fail(None, code, &e.to_string())
+            exit::fail_without_report(Some(settings), code, &e.to_string())
         }
     }
 }

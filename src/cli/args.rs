@@ -20,25 +20,30 @@ pub struct Cli {
     /// Log filter for stderr: error, warn, info, debug, trace (or a tracing filter).
     #[arg(long, global = true)]
     pub log_level: Option<String>,
-    /// How long to wait for Vault to be reachable, initialized and unsealed (e.g. 60s, 5m).
-    #[arg(long, global = true)]
-    pub wait_timeout: Option<String>,
-    /// How long one request to Vault may take before it is retried (e.g. 30s, 2m).
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub request_timeout: Option<String>,
-    /// Objects read and written at once within a stage.
-    #[arg(long, global = true)]
-    pub concurrency: Option<usize>,
-    /// Vault address, with scheme and host.
-    #[arg(long, global = true)]
-    pub addr: Option<String>,
-    /// Follow a 307/308 redirect to another host (a standby without request
-    /// forwarding); never from https to http.
-    #[arg(long, global = true)]
-    pub follow_redirects: bool,
     /// List unchanged objects in the report too.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+}
+
+/// How to reach Vault: only on the commands that talk to it.
+#[derive(Args, Default, Clone)]
+pub struct Network {
+    /// Vault address, with scheme and host.
+    #[arg(long)]
+    pub addr: Option<String>,
+    /// How long to wait for Vault to be reachable, initialized and unsealed (e.g. 60s, 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub wait_timeout: Option<String>,
+    /// How long one request to Vault may take before it is retried (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// Objects read and written at once within a stage.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Follow a 307/308 redirect to another host (a standby without request
+    /// forwarding); never from https to http.
+    #[arg(long)]
+    pub follow_redirects: bool,
 }
 
 /// Each flag that is also a setting, and the variables it can come from
@@ -57,8 +62,19 @@ const FLAG_VARIABLES: [(&str, &str); 7] = [
 /// variables. Defaults come from `Settings::default()`, so help cannot drift
 /// from what a run uses; settings (figment) stay the only reader of variables.
 pub fn command() -> clap::Command {
+    let command = with_defaults(Cli::command());
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    names.iter().fold(command, |command, name| {
+        command.mut_subcommand(name, with_defaults)
+    })
+}
+
+/// `command`'s setting flags with their default and variables in the help.
+fn with_defaults(mut command: clap::Command) -> clap::Command {
     let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
-    let mut command = Cli::command();
     for (id, variables) in FLAG_VARIABLES {
         if !command.get_arguments().any(|a| a.get_id() == id) {
             continue;
@@ -111,6 +127,8 @@ pub enum Sub {
         detailed_exitcode: bool,
         #[command(flatten)]
         prune: PruneFlags,
+        #[command(flatten)]
+        network: Network,
     },
     /// Converge Vault to the plan, then run its verify checks.
     Apply {
@@ -121,6 +139,8 @@ pub enum Sub {
         no_verify: bool,
         #[command(flatten)]
         prune: PruneFlags,
+        #[command(flatten)]
+        network: Network,
     },
     /// Run only the plan's verify checks.
     Verify {
@@ -130,6 +150,8 @@ pub enum Sub {
         /// the plan's `kv:` fixtures (CI before merge).
         #[arg(long)]
         against_plan: bool,
+        #[command(flatten)]
+        network: Network,
     },
     /// Dev/CI clusters only: initialize and unseal a fresh server, keeping its
     /// unseal key and root token in a Kubernetes secret.
@@ -143,6 +165,8 @@ pub enum Sub {
         /// Name of the secret that holds the keys.
         #[arg(long, default_value = "vault-bootstrap")]
         secret_name: String,
+        #[command(flatten)]
+        network: Network,
     },
     /// Read the server and print a plan of what it holds (secrets as `{env: NAME}` placeholders).
     Export {
@@ -155,6 +179,8 @@ pub enum Sub {
         /// The registry mount, left out of the export [default: vault-converge].
         #[arg(long, value_name = "MOUNT", default_value = "vault-converge")]
         registry_mount: String,
+        #[command(flatten)]
+        network: Network,
     },
     /// Print the minimal Vault policy (HCL) the job's own token needs for this plan.
     Policy(PlanFiles),
@@ -184,4 +210,18 @@ pub enum CompletionShell {
     Bash,
     Zsh,
     Fish,
+}
+
+impl Sub {
+    /// The network flags of a command that talks to Vault.
+    pub fn network(&self) -> Option<&Network> {
+        match self {
+            Sub::Plan { network, .. }
+            | Sub::Apply { network, .. }
+            | Sub::Verify { network, .. }
+            | Sub::Bootstrap { network, .. }
+            | Sub::Export { network, .. } => Some(network),
+            _ => None,
+        }
+    }
 }

@@ -137,6 +137,19 @@ pub fn fail(settings: Option<&Settings>, code: u8, message: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `fail` for a command that ends before printing its report: with
+/// `--output json`, stdout gets the failure as JSON too, so a caller that
+/// parses stdout always gets a JSON document.
+pub fn fail_without_report(settings: Option<&Settings>, code: u8, message: &str) -> ExitCode {
+    if settings.is_some_and(|s| s.output == "json") {
+        let error = serde_json::json!({
+            "error": { "message": vault_converge::secret::scrub(message), "exit_code": code }
+        });
+        println!("{error}");
+    }
+    fail(settings, code, message)
+}
+
 /// A command line clap refused: its own explanation, then the one sentence
 /// (exit 2). `--help` and `--version` come here too and exit 0.
 pub fn usage_error(error: &clap::Error) -> ExitCode {

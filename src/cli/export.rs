@@ -7,7 +7,7 @@ use vault_converge::app;
 use vault_converge::export::{render_dir, render_single, Options};
 use vault_converge::settings::Settings;
 
-use super::exit::{self, fail, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME};
+use super::exit::{self, fail_without_report as fail, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME};
 
 pub fn run(settings: &Settings, options: &Options, out_dir: Option<&Path>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()

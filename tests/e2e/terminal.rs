@@ -92,3 +92,67 @@ fn unchanged_objects_only_with_verbose_and_counts_read_right() {
     let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(report["vault_addr"], bao.addr.as_str());
 }
+
+#[test]
+fn json_output_covers_policy_rbac_validate_and_their_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = crate::common::plan_file(dir.path(), "good.yaml", PLAN);
+    let bad = crate::common::plan_file(dir.path(), "bad.yaml", "version: 1\nmountz: {}\n");
+    let json = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        let out = crate::support::cli::run(&all, &[]);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", out.describe()));
+        (out, doc)
+    };
+    let (out, doc) = json(&["policy", "-f", good.to_str().unwrap()]);
+    out.assert_success();
+    assert_eq!(doc["command"], "policy");
+    assert!(
+        doc["text"]
+            .as_str()
+            .unwrap()
+            .contains("sys/policies/acl/one"),
+        "{doc}"
+    );
+    let (out, doc) = json(&[
+        "rbac",
+        "-f",
+        good.to_str().unwrap(),
+        "--namespace",
+        "ns",
+        "--service-account",
+        "sa",
+    ]);
+    out.assert_success();
+    assert_eq!(doc["command"], "rbac");
+    let (out, doc) = json(&["validate", "-f", good.to_str().unwrap()]);
+    out.assert_success();
+    assert_eq!(doc["plan"]["objects"], 1, "{doc}");
+    let (out, doc) = json(&["validate", "-f", bad.to_str().unwrap()]);
+    out.assert_code(2);
+    assert_eq!(doc["error"]["exit_code"], 2, "{doc}");
+    assert!(
+        doc["error"]["message"].as_str().unwrap().contains("mountz"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn network_flags_only_on_commands_that_reach_vault() {
+    let help = |command: &str| crate::support::cli::run(&[command, "--help"], &[]).stdout;
+    for command in ["plan", "apply", "verify", "export", "bootstrap"] {
+        assert!(help(command).contains("--wait-timeout"), "{command}");
+    }
+    for command in ["validate", "policy", "rbac", "schema"] {
+        let text = help(command);
+        assert!(
+            !text.contains("--addr") && !text.contains("--wait-timeout"),
+            "{command}: {text}"
+        );
+        assert!(text.contains("--output"), "{command}: {text}");
+    }
+    let out = crate::support::cli::run(&["validate", "--addr", "http://x", "-f", "p.yaml"], &[]);
+    out.assert_code(2);
+}
