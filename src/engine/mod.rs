@@ -9,6 +9,7 @@ mod records;
 pub mod report;
 pub mod run;
 mod sections;
+mod write;
 
 pub use build::{stages, Stage};
 pub use report::{CheckReport, ObjectReport, Report, Summary};
