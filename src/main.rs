@@ -255,8 +255,11 @@ async fn terminated() -> &'static str {
     }
 }
 
+/// One thread: the run is bound by the network, and a second thread only
+/// adds wake-ups across threads (measured at W(1000): 0.38 → 0.27 CPU
+/// seconds cold, 1.17 → 0.85 s wall, as the server keeps the other core).
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")

@@ -10,7 +10,7 @@ use vault_converge::settings::Settings;
 use super::exit::{self, fail_without_report as fail, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME};
 
 pub fn run(settings: &Settings, options: &Options, out_dir: Option<&Path>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
