@@ -11,7 +11,7 @@ Environment (all set by scripts/bench.sh; defaults in brackets):
   BENCH_PIDFILE      file that gets one "pid pgid" line per started server (for the shell's EXIT trap)
   BENCH_REPEAT       vault-converge measurements per cell; the median is shown           [3]
   BENCH_WRK_SECONDS  duration of each wrk ceiling run (interleaved with the vault-converge repeats) [3]
-  BENCH_LINEARITY    1: also time vault-converge cold at N = 100, 1000, 5000 (implied when 5000 is given)
+  BENCH_LINEARITY    1: also time vault-converge cold and rerun at N = 100, 1000, 5000, 10000 (implied when 10000 is given)
   BENCH_SWEEP_N      N of the --concurrency sweep (runs when this N is among the given N) [1000]
   BENCH_SWEEP        the --concurrency values to sweep                                    [1 8 16 32 64]
   BENCH_PEERS        peers to run, e.g. "hvac raw_async"           [cli_apply hvac raw_async ansible]
@@ -46,8 +46,13 @@ PEERS = [
 VC_TIMEOUT = 300
 ONLY = os.environ.get("BENCH_PEERS", " ".join(p[0] for p in PEERS)).split()  # peers to run
 
-# Targets of issue 6.
-T_CEILING = 1.5      # vault-converge cold <= 1.5 x wrk-ceiling minimum time, at N=1000
+# Targets (issues 6 and 15).
+T_CEILING = 1.2      # vault-converge cold <= 1.2 x wrk write-ceiling minimum time, at N=1000
+T_READ_CEILING = 1.3 # rerun <= 1.3 x the read-ceiling minimum (one read per object), at N=1000
+T_CPU_MS = 0.08      # client CPU per request <= 0.08 ms at N=1000, cold and rerun
+T_LINEAR = 1.2       # ms per request at N=10000 within 20% of N=1000's
+T_RSS_10K_MB = 64    # peak RSS <= 64 MB at N=10000
+T_OUTSIDE = 0.05     # time outside the stages <= 5% of the total at N=10000
 T_CLI = 50           # >= 50x faster than cli_apply at N=200, cold
 T_HVAC = 3           # >= 3x faster than hvac, cold
 T_ANSIBLE = 500      # >= 500x faster than ansible on the no-op rerun at N=50
@@ -494,10 +499,17 @@ def table_for(n, tmp):
         if ceiling else "- wrk ceiling: error")
     # target checks
     if vc_c is not None and ceil_min:
-        d = f"cold {vc_c:.3f} s vs 1.5 × {ceil_min:.3f} = {T_CEILING * ceil_min:.3f} s ({vc_c / ceil_min:.2f}× the ceiling minimum)"
-        check(n, "cold ≤ 1.5 × wrk-ceiling minimum", vc_c <= T_CEILING * ceil_min, d) if n == 1000 else info("cold vs wrk-ceiling minimum (target at N=1000)", d)
+        d = f"cold {vc_c:.3f} s vs {T_CEILING} × {ceil_min:.3f} = {T_CEILING * ceil_min:.3f} s ({vc_c / ceil_min:.2f}× the ceiling minimum)"
+        check(n, f"cold ≤ {T_CEILING} × wrk-ceiling minimum", vc_c <= T_CEILING * ceil_min, d) if n == 1000 else info("cold vs wrk-ceiling minimum (target at N=1000)", d)
     elif n == 1000:
-        check(n, "cold ≤ 1.5 × wrk-ceiling minimum", False, "not measured (error)")
+        check(n, f"cold ≤ {T_CEILING} × wrk-ceiling minimum", False, "not measured (error)")
+    if n == 1000:
+        for label, m in (("cold", vcold), ("rerun", vre)):
+            reqs = sum(m["req"].values()) if m and m.get("req") else 0
+            if m and m.get("cpu") is not None and reqs:
+                per = 1000 * m["cpu"] / reqs
+                check(n, f"client CPU ≤ {T_CPU_MS} ms per request ({label})", per <= T_CPU_MS,
+                      f"{m['cpu']:.2f} CPU-s for {reqs} requests = {per:.3f} ms")
 
     def vs(peer, which, factor, label):
         c, r = rows.get(peer, (None, None))
@@ -536,6 +548,10 @@ def table_for(n, tmp):
                 f" vs the write minimum {ceil_min:.3f} s that is {floor / ceil_min:.2f}×:"
                 f" the best ratio any client with one read per object can reach on this server"
                 f" (measured {vc_r / vc_c:.2f}×)" if vc_c and vc_r else "")
+            if vc_r:
+                check(n, f"rerun ≤ {T_READ_CEILING} × read-ceiling minimum", vc_r <= T_READ_CEILING * floor,
+                      f"rerun {vc_r:.3f} s vs {T_READ_CEILING} × {floor:.3f} = {T_READ_CEILING * floor:.3f} s "
+                      f"({vc_r / floor:.2f}× the read minimum)")
         else:
             say("- server read ceilings: error")
     if n == 1000:
@@ -574,27 +590,36 @@ def sweep(n, tmp, ceil_min):
 
 
 def linearity(tmp, known):
-    say("### Linearity: vault-converge cold time per write")
+    say("### Linearity: vault-converge time per request, cold and rerun")
     say()
-    say("| N | writes | cold s | ms per write | stages s (total_ms) | outside stages s (start, plan load, report) |")
-    say("|---:|---:|---:|---:|---:|---:|")
-    per = {}
-    for n in (100, 1000, 5000):
-        cold = known.get(n)
-        if cold is None:
-            cold, _, _ = vc_measure(workload("plan", n, tmp), rerun=False)
+    say("| N | requests | cold s | ms per request | rerun s | ms per request | outside stages (cold) | peak RSS MB |")
+    say("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    per, rows = {}, {}
+    for n in (100, 1000, 5000, 10000):
+        cold, again, _ = vc_measure(workload("plan", n, tmp), rerun=True, repeat=1 if n >= 5000 else REPEAT)
         w = 3 * n + 3
-        if cold.get("ok"):
-            per[n] = cold["s"] / w
+        if cold.get("ok") and again and again.get("ok"):
+            per[n] = (cold["s"] / w, again["s"] / w)
             tot = cold["timings"]["total_ms"] / 1000
-            say(f"| {n} | {w} | {cold['s']:.3f} | {1000 * per[n]:.3f} | {tot:.3f} | {cold['s'] - tot:.3f} |")
+            stages = sum(s["ms"] for s in cold["timings"]["stages"]) / 1000
+            outside = 1 - stages / cold["s"]
+            rss = max(cold.get("rss") or 0, again.get("rss") or 0)
+            rows[n] = (outside, rss)
+            say(f"| {n} | {w} | {cold['s']:.3f} | {1000 * per[n][0]:.3f} | {again['s']:.3f} | {1000 * per[n][1]:.3f} "
+                f"| {100 * outside:.1f}% ({cold['s'] - stages:.3f} s; total_ms {tot:.3f}) | {rss:.1f} |")
         else:
-            say(f"| {n} | {w} | error | | | |")
+            say(f"| {n} | {w} | error | | | | | |")
     say()
-    if 1000 in per and 5000 in per:
-        r = per[5000] / per[1000]
-        check(5000, "linear: time per write at N=5000 ≤ 1.5 × that at N=1000", r <= 1.5,
-              f"{1000 * per[5000]:.3f} vs {1000 * per[1000]:.3f} ms per write ({r:.2f}×)")
+    if 1000 in per and 10000 in per:
+        for i, label in ((0, "cold"), (1, "rerun")):
+            r = per[10000][i] / per[1000][i]
+            check(10000, f"linear ({label}): ms per request at N=10000 within {round(100 * (T_LINEAR - 1))}% of N=1000's",
+                  r <= T_LINEAR, f"{1000 * per[10000][i]:.3f} vs {1000 * per[1000][i]:.3f} ms ({r:.2f}×)")
+    if 10000 in rows:
+        outside, rss = rows[10000]
+        check(10000, f"peak RSS ≤ {T_RSS_10K_MB} MB", rss <= T_RSS_10K_MB, f"{rss:.1f} MB")
+        check(10000, f"time outside the stages ≤ {round(100 * T_OUTSIDE)}% of the total", outside <= T_OUTSIDE,
+              f"{100 * outside:.1f}%")
     say()
     write_results()
 
@@ -648,7 +673,7 @@ def main():
                     known[n] = res["vc_cold"]
                 if n == SWEEP_N:
                     sweep(n, tmp, res["ceil_min"])
-            if os.environ.get("BENCH_LINEARITY") == "1" or 5000 in ns:
+            if os.environ.get("BENCH_LINEARITY") == "1" or 10000 in ns:
                 linearity(tmp, known)
             say("### Target summary")
             say()

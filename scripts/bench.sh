@@ -14,7 +14,7 @@
 # ansible_apply.py (N <= 50), wrk_ceiling.sh.
 #
 # Environment: BENCH_REPEAT (vault-converge runs per cell, median shown; default 3),
-# BENCH_LINEARITY=1 (also N = 100, 1000, 5000 for vault-converge; implied by N=5000),
+# BENCH_LINEARITY=1 (also N = 100, 1000, 5000, 10000 for vault-converge, cold and rerun; implied by N=10000),
 # BENCH_WRK_SECONDS (default 3), BENCH_SWEEP ("1 8 16 32 64"), BENCH_SWEEP_N (1000),
 # BENCH_PEERS ("cli_apply hvac raw_async ansible"; "" for vault-converge alone),
 # BENCH_PORT_BASE (28400), BENCH_SHARED (default $ROOT/../shared/bench),
