@@ -104,7 +104,18 @@ def alive(pid):
         return False
 
 
+def register(pid, pgid):
+    """A server process this run started: killed by stop_all() and, failing that, by the shell's
+    EXIT trap (BENCH_PIDFILE)."""
+    started.append((pid, pgid))
+    if PIDFILE:
+        with open(PIDFILE, "a") as f:
+            f.write(f"{pid} {pgid}\n")
+
+
 class Server:
+    token = TOKEN
+
     def __init__(self):
         self.port = next_port()
         self.addr = f"http://127.0.0.1:{self.port}"
@@ -116,10 +127,7 @@ class Server:
             raise RuntimeError(f"fresh_bao.sh {self.port} failed: {r.stderr.strip()[-300:]}")
         self.pid = int(r.stdout.strip())
         self.pgid = os.getpgid(self.pid)
-        started.append((self.pid, self.pgid))
-        if PIDFILE:
-            with open(PIDFILE, "a") as f:
-                f.write(f"{self.pid} {self.pgid}\n")
+        register(self.pid, self.pgid)
 
     def env(self):
         e = dict(os.environ, VAULT_ADDR=self.addr, VAULT_TOKEN=TOKEN, BAO_ADDR=self.addr,
@@ -137,12 +145,7 @@ class Server:
             return None
 
     def measure(self, cmd, timeout):
-        """measure() with this server's environment, plus the server's CPU seconds meanwhile."""
-        before = self.cpu()
-        m = measure(cmd, self.env(), timeout)
-        after = self.cpu()
-        m["srv_cpu"] = after - before if None not in (before, after) else None
-        return m
+        return measure_on(self, cmd, timeout)
 
     def stop(self):
         stop_server(self.pid, self.pgid)
@@ -222,6 +225,27 @@ def stop_all(*_):
 
 # ---------------------------------------------------------------- measuring
 
+def _delta(a, b):
+    if isinstance(a, list):
+        return [None if None in (x, y) else y - x for x, y in zip(a, b)] if a and b else None
+    return None if None in (a, b) else b - a
+
+
+def measure_on(target, cmd, timeout):
+    """measure() with target's environment, plus the server's CPU seconds meanwhile (srv_cpu).
+    A raft endpoint also gives per-node CPU (srv_cpu_nodes), bytes written per node (wbytes) and
+    the flushes of the block device holding the data dirs (flushes)."""
+    probes = {"srv_cpu": target.cpu}
+    for key, attr in (("srv_cpu_nodes", "cpu_nodes"), ("wbytes", "write_bytes"), ("flushes", "flushes")):
+        if hasattr(target, attr):
+            probes[key] = getattr(target, attr)
+    before = {k: f() for k, f in probes.items()}
+    m = measure(cmd, target.env(), timeout)
+    for k, f in probes.items():
+        m[k] = _delta(before[k], f())
+    return m
+
+
 def measure(cmd, env, timeout):
     """Run cmd under /usr/bin/time -v; wall-clock seconds, rc, stdout, stderr, peak RSS (MB)."""
     fd, tfile = tempfile.mkstemp(suffix=".time")
@@ -254,8 +278,8 @@ def measure(cmd, env, timeout):
     return {"s": secs, "rc": rc, "out": out, "err": err, "rss": rss, "cpu": cpu}
 
 
-def vc_cmd(plan, conc=None):
-    c = [BIN, "apply", "--no-verify", "--output", "json", "-f", plan]
+def vc_cmd(plan, conc=None, extra=()):
+    c = [BIN, "apply", "--no-verify", "--output", "json", "-f", plan, *extra]
     return c + (["--concurrency", str(conc)] if conc else [])
 
 
@@ -284,14 +308,15 @@ def vc_once(plan, conc=None, rerun=True):
         return {"ok": False, "err": str(e), "s": None, "rss": None, "req": None}, None
 
 
-def vc_measure(plan, conc=None, rerun=True, repeat=REPEAT, before_each=None):
+def vc_measure(plan, conc=None, rerun=True, repeat=REPEAT, before_each=None, once=None):
     """REPEAT fresh-server runs; the run with the median cold time is the one shown.
-    before_each() runs before every repeat (used to interleave the wrk ceiling runs)."""
+    before_each() runs before every repeat (used to interleave the wrk ceiling runs);
+    once(plan, conc, rerun, last) replaces vc_once (the raft section's fresh clusters)."""
     runs = []
-    for _ in range(repeat):
+    for i in range(repeat):
         if before_each:
             before_each()
-        runs.append(vc_once(plan, conc, rerun))
+        runs.append(once(plan, conc, rerun, i == repeat - 1) if once else vc_once(plan, conc, rerun))
     good = [r for r in runs if r[0]["ok"] and (not rerun or (r[1] and r[1]["ok"]))]
     if not good:
         return runs[0][0], runs[0][1], runs
@@ -318,14 +343,22 @@ def peer_measure(cmd, timeout):
         return {"ok": False, "err": str(e), "s": None, "rss": None}, None
 
 
+def wrk_write(target):
+    """wrk_ceiling.sh against target: (writes/s, server CPU s per write, the measurement)."""
+    m = measure_on(target, ["bash", f"{SHARED}/wrk_ceiling.sh", str(WRK_SECONDS)], WRK_SECONDS + 60)
+    try:
+        rate = float(m["out"].strip().splitlines()[-1]) if m["rc"] == 0 else None
+    except (ValueError, IndexError):
+        rate = None
+    # server CPU per write at the ceiling (wrk ran for WRK_SECONDS at `rate`)
+    per = m["srv_cpu"] / (rate * WRK_SECONDS) if rate and m.get("srv_cpu") is not None else None
+    return rate, per, m
+
+
 def wrk_ceiling():
     try:
         with Server() as srv:
-            m = srv.measure(["bash", f"{SHARED}/wrk_ceiling.sh", str(WRK_SECONDS)], WRK_SECONDS + 60)
-        rate = float(m["out"].strip().splitlines()[-1]) if m["rc"] == 0 else None
-        # server CPU per write at the ceiling (wrk ran for WRK_SECONDS at `rate`)
-        per = m["srv_cpu"] / (rate * WRK_SECONDS) if rate and m.get("srv_cpu") is not None else None
-        return rate, per
+            return wrk_write(srv)[:2]
     except Exception:
         return None, None
 
@@ -337,31 +370,36 @@ READ_PATHS = {  # what a no-op rerun reads per service, as wrk GET targets
 }
 
 
-def read_ceilings(plan, n):
-    """The server's read rate (GET/s, wrk, 16 connections) for each kind of object a rerun reads,
-    on a server holding W(n). Returns {kind: rate} (None where wrk failed)."""
+def read_rates(target, n):
+    """target's read rate (GET/s, wrk, 16 connections) for each kind of object a rerun reads;
+    target must hold W(n). Returns {kind: rate} (None where wrk failed)."""
     rates = {}
+    for kind, path in READ_PATHS.items():
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write('request = function()\n'
+                      f'  local p = string.format("{path}", math.random(0, {n - 1}))\n'
+                      f'  return wrk.format("GET", p, {{["X-Vault-Token"] = "{target.token}"}})\n'
+                      'end\n')
+        try:
+            m = measure_on(target, ["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "-s", lua.name, target.addr],
+                           WRK_SECONDS + 60)
+            line = [l for l in m["out"].splitlines() if l.startswith("Requests/sec")]
+            rates[kind] = float(line[0].split()[1]) if m["rc"] == 0 and line else None
+        finally:
+            os.remove(lua.name)
+    return rates
+
+
+def read_ceilings(plan, n):
+    """read_rates() on a fresh server loaded with W(n) by vault-converge."""
     try:
         with Server() as srv:
             setup = srv.measure(vc_cmd(plan), VC_TIMEOUT)
             if setup["rc"] != 0:
                 return {k: None for k in READ_PATHS}
-            for kind, path in READ_PATHS.items():
-                with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-                    lua.write('request = function()\n'
-                              f'  local p = string.format("{path}", math.random(0, {n - 1}))\n'
-                              f'  return wrk.format("GET", p, {{["X-Vault-Token"] = "{TOKEN}"}})\n'
-                              'end\n')
-                try:
-                    m = srv.measure(["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "-s", lua.name, srv.addr],
-                                    WRK_SECONDS + 60)
-                    line = [l for l in m["out"].splitlines() if l.startswith("Requests/sec")]
-                    rates[kind] = float(line[0].split()[1]) if m["rc"] == 0 and line else None
-                finally:
-                    os.remove(lua.name)
+            return read_rates(srv, n)
     except Exception:
         return {k: None for k in READ_PATHS}
-    return rates
 
 
 def last_err(m):
