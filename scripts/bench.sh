@@ -20,6 +20,16 @@
 # BENCH_PORT_BASE (28400), BENCH_SHARED (default $ROOT/../shared/bench),
 # BENCH_OUT (default bench/results.md), BENCH_NO_INSTALL=1 (skip the install steps),
 # BENCH_HA (runs of the HA failover scenario, default 3; 0 to skip).
+#
+# Raft section (after the tables above): W(BENCH_RAFT_N) on real 3-node OpenBao raft clusters with
+# integrated storage on disk (bench/raft_cluster.py, the recipe of tests/support/raft.rs; a fresh
+# cluster per cold run), through the leader and through a standby: vault-converge (median of
+# BENCH_REPEAT), raw_async and hvac; the wrk write and read ceilings on the leader, what limits the
+# cold run (CPU, disk flushes vs an fsync probe), the standby's forwarding overhead, and a
+# --concurrency sweep on the leader. BENCH_RAFT=0 skips it, BENCH_RAFT=only runs it alone (no
+# dev-server tables, no HA runs unless BENCH_HA is set); BENCH_RAFT_N (default 1000);
+# BENCH_RAFT_DIR (where the data dirs go; default the system temp dir, which must be on disk,
+# not tmpfs); BENCH_RAFT_SWEEP_REPEAT (runs per sweep value, default 1).
 # Servers listen on 127.0.0.1 only and are killed on exit, whatever happens.
 set -euo pipefail
 
@@ -56,6 +66,7 @@ cleanup() {
     done <"$PIDFILE"
     rm -f "$PIDFILE"
     if [ -n "${SNAPDIR:-}" ]; then rm -rf "$SNAPDIR"; fi
+    if [ -n "${RAFTDIR:-}" ]; then rm -rf "$RAFTDIR"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -113,8 +124,14 @@ if [ -n "$(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev
 fi
 export BENCH_GIT
 
-section "Benchmark ${*:-50 200 1000}"
-export BENCH_SHARED="$SHARED" BENCH_BIN="$SNAPDIR/vault-converge" BENCH_PIDFILE="$PIDFILE"
+if [ "${BENCH_RAFT:-1}" = only ]; then
+    section "Benchmark: raft section only (N=${BENCH_RAFT_N:-1000})"
+else
+    section "Benchmark ${*:-50 200 1000}${BENCH_RAFT:+ (BENCH_RAFT=$BENCH_RAFT)}"
+fi
+# The raft clusters' data dirs go in here (on disk: BENCH_RAFT_DIR or the temp dir), removed on exit.
+RAFTDIR="$(mktemp -d -p "${BENCH_RAFT_DIR:-${TMPDIR:-/tmp}}" vc-bench-raft-XXXX)"
+export BENCH_SHARED="$SHARED" BENCH_BIN="$SNAPDIR/vault-converge" BENCH_PIDFILE="$PIDFILE" BENCH_RAFT_DIR="$RAFTDIR"
 export BENCH_OUT="${BENCH_OUT:-$ROOT/bench/results.md}"
 mkdir -p "$(dirname "$BENCH_OUT")"
 "$PY" "$ROOT/bench/run_bench.py" "$@" &
@@ -128,6 +145,7 @@ DRIVER_PID=
 # Kubernetes Service in front of the active pod does). The scenario lives in
 # tests/e2e/ha.rs (cluster and proxy in tests/support); it prints its timings.
 HA_RUNS="${BENCH_HA:-3}"
+[ "${BENCH_RAFT:-1}" = only ] && HA_RUNS="${BENCH_HA:-0}"
 if [ "$HA_RUNS" -gt 0 ]; then
     section "HA failover: leader killed during W(1000) through the active-node proxy, $HA_RUNS runs"
     for i in $(seq 1 "$HA_RUNS"); do
