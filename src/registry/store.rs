@@ -115,7 +115,6 @@ impl Registry {
             None => self.read(vault).await?,
         };
         let mut enabled = false;
-        let mut upgrade_waits = 0;
         let mut attempt = 0;
         let unsaved: Vec<super::Edit> = self.unsaved_edits().clone();
         while attempt < 4 {
@@ -140,12 +139,6 @@ impl Registry {
                     self.enable_mount(vault).await?;
                     enabled = true;
                     attempt -= 1;
-                }
-                // A KV v2 mount just enabled answers this for a moment.
-                Err(e) if upgrade_waits < 100 && is_upgrading(&e) => {
-                    upgrade_waits += 1;
-                    attempt -= 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(VaultError::Status {
                     code: 400,
@@ -190,10 +183,6 @@ impl Registry {
             Err(e) => Err(e),
         }
     }
-}
-
-fn is_upgrading(error: &VaultError) -> bool {
-    matches!(error, VaultError::Status { message, .. } if message.contains("Upgrading from non-versioned"))
 }
 
 /// A write under a mount that does not exist: 404 ("no handler for route"),

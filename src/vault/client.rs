@@ -37,6 +37,10 @@ pub struct Answer {
     pub body: Json,
 }
 
+/// How often (100 ms apart) a request to a KV mount that is still
+/// upgrading is retried: 10 s, as long as an upgrade takes on a busy server.
+const SETTLING_WAITS: u32 = 100;
+
 impl Vault {
     pub fn connect(conn: &Connection) -> Result<Vault, VaultError> {
         let (http, base) = transport::build(conn)?;
@@ -203,6 +207,7 @@ impl Vault {
         body_bytes: Option<bytes::Bytes>,
     ) -> Result<Answer, VaultError> {
         let mut attempt = 0;
+        let mut settling_waits = 0;
         loop {
             if let Some(error) = self.gave_up() {
                 return Err(error);
@@ -219,6 +224,15 @@ impl Vault {
                 }
                 Err(error) => error,
             };
+            if error
+                .settling_waits()
+                .is_some_and(|budget| settling_waits < budget.min(SETTLING_WAITS))
+            {
+                settling_waits += 1;
+                attempt -= 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
             if !error.is_outage() {
                 // An endpoint's own failure: a few attempts, no outage.
                 if !error.is_retryable() || attempt >= ENDPOINT_ATTEMPTS {

@@ -101,6 +101,42 @@ impl VaultError {
             )
     }
 
+    /// A KV mount still upgrading to v2 right after it was enabled ("Waiting
+    /// for the primary to upgrade…" on a standby, "Upgrading from
+    /// non-versioned…" on the active node): ready in a moment.
+    /// A write to a mount enabled a moment ago, through a standby that has
+    /// not seen the mount yet ("no handler for route"), is the same: how
+    /// many 100 ms waits each deserves (`None`: not settling).
+    pub fn settling_waits(&self) -> Option<u32> {
+        match self {
+            VaultError::Status {
+                code: 400, message, ..
+            } if message.contains("Waiting for the primary to upgrade")
+                || message.contains("Upgrading from non-versioned to versioned data") =>
+            {
+                Some(100)
+            }
+            // Only writes: a read of a path under a missing mount is an
+            // absent object, and a missing mount must not cost more than 2 s.
+            VaultError::Status {
+                code: 404,
+                method,
+                message,
+                ..
+            } if *method != "GET"
+                && *method != "LIST"
+                && message.contains("no handler for route") =>
+            {
+                Some(20)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn is_settling(&self) -> bool {
+        self.settling_waits().is_some()
+    }
+
     /// A problem of the settings, not of the moment: a retry cannot fix it.
     pub fn is_permanent(&self) -> bool {
         matches!(self, VaultError::Tls { .. } | VaultError::Client(_))
@@ -135,5 +171,34 @@ fn default_reason(code: u16) -> &'static str {
         500 => "internal server error",
         503 => "unavailable (sealed or standby)",
         _ => "no error message",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kv_mount_still_upgrading_is_settling_not_an_error() {
+        let status = |message: &str| VaultError::Status {
+            method: "GET",
+            path: "app/data/x".into(),
+            code: 400,
+            message: message.into(),
+        };
+        assert!(status("Waiting for the primary to upgrade from non-versioned to versioned data. This backend will be unavailable for a brief period and will resume service when the primary is finished.").is_settling());
+        assert!(status("Upgrading from non-versioned to versioned data. This backend will be unavailable for a brief period and will resume service shortly.").is_settling());
+        assert!(!status("invalid field").is_settling());
+        let route = |method: &'static str| VaultError::Status {
+            method,
+            path: "app/data/x".into(),
+            code: 404,
+            message: "no handler for route \"app/data/x\". route entry not found.".into(),
+        };
+        assert_eq!(route("POST").settling_waits(), Some(20));
+        assert!(
+            !route("GET").is_settling(),
+            "a read of a missing mount is an absent object"
+        );
     }
 }
