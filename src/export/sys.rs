@@ -90,25 +90,8 @@ pub(super) async fn audit(ex: &mut Exporter<'_>) -> Result<Map<String, Json>, Va
         return Ok(out);
     }
     for (path, entry) in table(ex, "sys/audit").await? {
-        let mut device = Map::new();
-        device.insert(
-            "type".into(),
-            entry.get("type").cloned().unwrap_or(Json::Null),
-        );
-        if let Some(d) = entry
-            .get("description")
-            .filter(|d| d.as_str().is_some_and(|s| !s.is_empty()))
-        {
-            device.insert("description".into(), d.clone());
-        }
-        let options = entry
-            .get("options")
-            .and_then(Json::as_object)
-            .map(clean)
-            .unwrap_or_default();
-        if !options.is_empty() {
-            device.insert("options".into(), Json::Object(options));
-        }
+        // Type, description and options, like a mount (a device has no tuning).
+        let mut device = method_entry(&entry, "config");
         if entry.get("local") == Some(&Json::Bool(true)) {
             device.insert("local".into(), Json::Bool(true));
         }
