@@ -67,28 +67,67 @@ fn collect(value: &Json, out: &mut Vec<SecretKeyRef>) {
 /// A Role and RoleBinding per namespace granting `get` on exactly the named secrets.
 pub fn rbac_yaml(plan: &Plan, namespace: &str, service_account: &str) -> String {
     let mut out = String::new();
+    let subject = Subject {
+        namespace,
+        service_account,
+    };
     for (ns, names) in secret_refs(plan) {
-        let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-        let _ = write!(
-            out,
-            "---\n\
-             apiVersion: rbac.authorization.k8s.io/v1\n\
-             kind: Role\n\
-             metadata:\n  name: vault-converge-read-secrets\n  namespace: {ns}\n\
-             rules:\n  - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    verbs: [\"get\"]\n    resourceNames: [{}]\n\
-             ---\n\
-             apiVersion: rbac.authorization.k8s.io/v1\n\
-             kind: RoleBinding\n\
-             metadata:\n  name: vault-converge-read-secrets\n  namespace: {ns}\n\
-             roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: vault-converge-read-secrets\n\
-             subjects:\n  - kind: ServiceAccount\n    name: {service_account}\n    namespace: {namespace}\n",
-            names.join(", ")
+        let rules = format!(
+            "  - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    verbs: [\"get\"]\n    resourceNames: [{}]\n",
+            quoted(&names)
+        );
+        role_and_binding(
+            &mut out,
+            "vault-converge-read-secrets",
+            &ns,
+            &rules,
+            &subject,
         );
     }
-    super::tokens::rbac_yaml(plan, namespace, service_account, &mut out);
+    super::tokens::rbac_yaml(plan, &subject, &mut out);
     super::eso::rbac_yaml(plan, namespace, service_account, &mut out);
     if out.is_empty() {
         out.push_str("# The plan reads and writes no Kubernetes secrets: no RBAC is needed.\n");
     }
     out
+}
+
+/// The job's service account, which every binding names.
+pub(super) struct Subject<'a> {
+    pub namespace: &'a str,
+    pub service_account: &'a str,
+}
+
+/// `"a", "b"` for a YAML flow list.
+pub(super) fn quoted<'a>(names: impl IntoIterator<Item = &'a String>) -> String {
+    names
+        .into_iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A Role named `name` in `ns` with `rules` (YAML list items), bound to the job's service account.
+pub(super) fn role_and_binding(
+    out: &mut String,
+    name: &str,
+    ns: &str,
+    rules: &str,
+    subject: &Subject,
+) {
+    let _ = write!(
+        out,
+        "---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\n\
+         kind: Role\n\
+         metadata:\n  name: {name}\n  namespace: {ns}\n\
+         rules:\n{rules}\
+         ---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\n\
+         kind: RoleBinding\n\
+         metadata:\n  name: {name}\n  namespace: {ns}\n\
+         roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: {name}\n\
+         subjects:\n  - kind: ServiceAccount\n    name: {}\n    namespace: {}\n",
+        subject.service_account, subject.namespace
+    );
 }

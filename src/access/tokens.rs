@@ -6,9 +6,9 @@
 //! to the API server before the object exists).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use super::policy::{Grants, RW};
+use super::rbac::{quoted, role_and_binding, Subject};
 use crate::plan::model::Plan;
 
 pub(super) fn grants(plan: &Plan, g: &mut Grants) {
@@ -57,26 +57,14 @@ fn stores(plan: &Plan) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// A Role and RoleBinding per namespace: get/update on the token Secrets, create on Secrets.
-pub(super) fn rbac_yaml(plan: &Plan, namespace: &str, service_account: &str, out: &mut String) {
-    const NAME: &str = "vault-converge-token-secrets";
+pub(super) fn rbac_yaml(plan: &Plan, subject: &Subject, out: &mut String) {
     for (ns, names) in stores(plan) {
-        let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-        let _ = write!(
-            out,
-            "---\n\
-             apiVersion: rbac.authorization.k8s.io/v1\n\
-             kind: Role\n\
-             metadata:\n  name: {NAME}\n  namespace: {ns}\n\
-             rules:\n  - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    verbs: [\"get\", \"update\"]\n    resourceNames: [{}]\n  \
+        let rules = format!(
+            "  - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    verbs: [\"get\", \"update\"]\n    resourceNames: [{}]\n  \
              # create cannot be limited to names; it only creates a missing token Secret\n  \
-             - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    verbs: [\"create\"]\n\
-             ---\n\
-             apiVersion: rbac.authorization.k8s.io/v1\n\
-             kind: RoleBinding\n\
-             metadata:\n  name: {NAME}\n  namespace: {ns}\n\
-             roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: {NAME}\n\
-             subjects:\n  - kind: ServiceAccount\n    name: {service_account}\n    namespace: {namespace}\n",
-            names.join(", ")
+             - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    verbs: [\"create\"]\n",
+            quoted(&names)
         );
+        role_and_binding(out, "vault-converge-token-secrets", &ns, &rules, subject);
     }
 }

@@ -54,19 +54,23 @@ pub(super) async fn look_up(ctx: &Context, stored: Option<&Secret>) -> Result<Fo
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_owned(),
-        policies: data
-            .get("policies")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Json::as_str)
-            .filter(|p| *p != "default")
-            .map(str::to_owned)
-            .collect(),
+        policies: policies_of(&data),
         ttl: number("ttl"),
         period: number("period"),
         creation_ttl: number("creation_ttl"),
     })
+}
+
+/// The policies of a token lookup's `data`, without `default` (Vault adds it).
+pub(super) fn policies_of(data: &Json) -> BTreeSet<String> {
+    data.get("policies")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .filter(|p| *p != "default")
+        .map(str::to_owned)
+        .collect()
 }
 
 /// "bad token": Vault does not know the token looked up (403 on OpenBao).

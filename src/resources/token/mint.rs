@@ -132,15 +132,7 @@ impl Mint {
             .and_then(|d| d.get("display_name"))
             .and_then(Json::as_str)
             .unwrap_or_default();
-        let policies: std::collections::BTreeSet<String> = data
-            .and_then(|d| d.get("policies"))
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Json::as_str)
-            .filter(|p| *p != "default")
-            .map(str::to_owned)
-            .collect();
+        let policies = data.map(super::lookup::policies_of).unwrap_or_default();
         let planned = self.spec.policy_set();
         let expected_name = self.spec.display_name_of(&self.entry);
         let number = |field: &str| {
