@@ -8,6 +8,7 @@ mod local;
 mod merge;
 pub mod model;
 pub mod node;
+mod node_de;
 mod numbers;
 mod policies;
 pub mod policy_hcl;

@@ -5,8 +5,7 @@ use super::model::Plan;
 use super::node::{Loc, Node, Value};
 
 pub fn typed(root: &Node) -> Result<Plan, PlanError> {
-    let json = root.to_json();
-    let mut plan = serde_path_to_error::deserialize::<_, Plan>(json).map_err(|err| {
+    let mut plan = serde_path_to_error::deserialize::<_, Plan>(root).map_err(|err| {
         let segments: Vec<String> = err
             .path()
             .iter()
