@@ -55,7 +55,7 @@ pub async fn enter(ctx: &mut Context, loaded: &LoadedPlan) -> Result<(), RunErro
     }
     let loc = loaded.loc(&["vault", "namespace"]);
     Err(RunError::Plan(PlanError::Field {
-        loc: loc.unwrap_or_else(|| loaded.root().loc.clone()),
+        loc: loc.unwrap_or_else(|| loaded.root_loc()),
         path: "vault.namespace".into(),
         message: format!(
             "namespace `{first}` does not exist under the token's namespace; list it under \

@@ -18,7 +18,7 @@ pub(super) fn ownership_of(
         RunError::Plan(PlanError::Field {
             loc: loaded
                 .loc(&["prune"])
-                .unwrap_or_else(|| loaded.root().loc.clone()),
+                .unwrap_or_else(|| loaded.root_loc()),
             path: "prune".into(),
             message,
         })

@@ -1,123 +1,124 @@
-//! Where each object of the merged plan was declared, by key path.
+//! Where each key and sequence item of the merged plan was written, at any
+//! depth, by key path.
 //!
-//! The first `INDEX_DEPTH` levels (every object of the plan sits within
-//! them) are in a hash map, built in one pass; deeper paths (a field of a
-//! connection's `config`, a nested KV value) start from their indexed
-//! ancestor and walk the few remaining levels. Both stay linear for plans
-//! of tens of thousands of objects.
+//! A path is hashed segment by segment into 64 bits, so the table holds no
+//! names and no part of the tree: the tree can be dropped once the plan has
+//! been checked, and a plan of tens of thousands of objects costs a few
+//! bytes of locations per node.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use super::node::{Loc, Node, Value};
 
-const SEP: char = '\u{1f}';
-const INDEX_DEPTH: usize = 5;
-
 pub struct Index {
-    root: Node,
-    entries: HashMap<String, Entry>,
+    files: Vec<Arc<str>>,
+    root: Loc,
+    at: HashMap<u64, Packed, BuildHasherDefault<Prehashed>>,
 }
 
-/// A child's location and its position in its parent, to walk on from it.
-struct Entry {
-    loc: Loc,
-    position: usize,
+#[derive(Clone, Copy)]
+struct Packed {
+    file: u32,
+    line: u32,
+    column: u32,
 }
 
 impl Index {
-    pub fn build(root: Node) -> Index {
-        let mut entries = HashMap::new();
-        add(&root, &mut String::new(), 0, &mut entries);
-        Index { root, entries }
+    pub fn build(root: &Node) -> Index {
+        let mut index = Index {
+            files: Vec::new(),
+            root: root.loc.clone(),
+            at: HashMap::default(),
+        };
+        index.add(root, ROOT);
+        index
     }
 
-    /// The merged tree the index points into.
-    pub fn root(&self) -> &Node {
+    /// Where the document starts (for errors about the plan as a whole).
+    pub fn root(&self) -> &Loc {
         &self.root
     }
 
     /// The location of the key at `path` (or of the item, in a sequence).
     pub fn loc(&self, path: &[&str]) -> Option<Loc> {
         if path.is_empty() {
-            return Some(self.root.loc.clone());
+            return Some(self.root.clone());
         }
-        let indexed = path.len().min(INDEX_DEPTH);
-        let mut key = String::new();
-        let mut node = &self.root;
-        let mut entry = None;
-        for (depth, segment) in path[..indexed].iter().enumerate() {
-            if depth > 0 {
-                key.push(SEP);
-            }
-            key.push_str(segment);
-            let found = self.entries.get(&key)?;
-            if depth + 1 < path.len() {
-                node = child_at(node, found.position)?;
-            }
-            entry = Some(found);
-        }
-        let mut loc = entry?.loc.clone();
-        for segment in &path[indexed..] {
-            let (child_loc, child) = find_child(node, segment)?;
-            loc = child_loc.clone();
-            node = child;
-        }
-        Some(loc)
+        let hash = path.iter().fold(ROOT, |parent, segment| step(parent, segment));
+        let packed = self.at.get(&hash)?;
+        Some(Loc {
+            file: self.files.get(packed.file as usize)?.clone(),
+            line: packed.line.into(),
+            column: packed.column.into(),
+        })
     }
-}
 
-fn add(node: &Node, prefix: &mut String, depth: usize, out: &mut HashMap<String, Entry>) {
-    if depth == INDEX_DEPTH {
-        return;
-    }
-    let mut visit = |position: usize, name: &str, loc: &Loc, child: &Node| {
-        let len = prefix.len();
-        if depth > 0 {
-            prefix.push(SEP);
+    fn add(&mut self, node: &Node, hash: u64) {
+        match &node.value {
+            Value::Map(entries) => {
+                for (key, child) in entries {
+                    let child_hash = step(hash, &key.name);
+                    self.insert(child_hash, &key.loc);
+                    self.add(child, child_hash);
+                }
+            }
+            Value::Seq(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let child_hash = step(hash, &i.to_string());
+                    self.insert(child_hash, &child.loc);
+                    self.add(child, child_hash);
+                }
+            }
+            _ => {}
         }
-        prefix.push_str(name);
-        let entry = Entry {
-            loc: loc.clone(),
-            position,
+    }
+
+    fn insert(&mut self, hash: u64, loc: &Loc) {
+        let file = match self.files.iter().rposition(|f| Arc::ptr_eq(f, &loc.file)) {
+            Some(i) => i,
+            None => {
+                self.files.push(loc.file.clone());
+                self.files.len() - 1
+            }
         };
-        out.insert(prefix.clone(), entry);
-        add(child, prefix, depth + 1, out);
-        prefix.truncate(len);
-    };
-    match &node.value {
-        Value::Map(entries) => {
-            for (i, (key, child)) in entries.iter().enumerate() {
-                visit(i, &key.name, &key.loc, child);
-            }
-        }
-        Value::Seq(items) => {
-            for (i, child) in items.iter().enumerate() {
-                visit(i, &i.to_string(), &child.loc, child);
-            }
-        }
-        _ => {}
+        let narrow = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        self.at.entry(hash).or_insert(Packed {
+            file: narrow(file as u64),
+            line: narrow(loc.line),
+            column: narrow(loc.column),
+        });
     }
 }
 
-fn child_at(node: &Node, position: usize) -> Option<&Node> {
-    match &node.value {
-        Value::Map(entries) => entries.get(position).map(|(_, n)| n),
-        Value::Seq(items) => items.get(position),
-        _ => None,
-    }
+const ROOT: u64 = 0;
+
+/// The hash of a path one segment longer. `DefaultHasher::new()` hashes
+/// alike throughout a run, and 64 bits make a collision between two paths
+/// of one plan vanishingly unlikely.
+fn step(parent: u64, segment: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write_u64(parent);
+    hasher.write(segment.as_bytes());
+    hasher.finish()
 }
 
-fn find_child<'a>(node: &'a Node, segment: &str) -> Option<(&'a Loc, &'a Node)> {
-    match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .find(|(k, _)| k.name == segment)
-            .map(|(k, v)| (&k.loc, v)),
-        Value::Seq(items) => {
-            let item = items.get(segment.parse::<usize>().ok()?)?;
-            Some((&item.loc, item))
+/// The keys are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
-        _ => None,
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -150,7 +151,7 @@ writes:
 ";
 
     fn index() -> Index {
-        Index::build(super::super::node::parse(&Arc::from("p.yaml"), PLAN).unwrap())
+        Index::build(&super::super::node::parse(&Arc::from("p.yaml"), PLAN).unwrap())
     }
 
     fn line(index: &Index, path: &[&str]) -> Option<u64> {

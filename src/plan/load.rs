@@ -14,6 +14,8 @@ use super::{interpolate, local, merge, typed};
 pub struct LoadedPlan {
     pub plan: Plan,
     index: Index,
+    /// The merged tree, for the checks that walk it; dropped after them.
+    tree: Node,
     /// The limit `file:` sources were loaded with; policy files read later keep it.
     pub max_source_bytes: u64,
 }
@@ -25,9 +27,26 @@ impl LoadedPlan {
         self.index.loc(path)
     }
 
-    /// The merged, interpolated tree the typed plan was made from.
-    pub fn root(&self) -> &Node {
-        self.index.root()
+    /// Where the (first) plan document starts: for errors about the plan
+    /// as a whole.
+    pub fn root_loc(&self) -> Loc {
+        self.index.root().clone()
+    }
+
+    /// The merged, interpolated tree the typed plan was made from; an empty
+    /// document after `release_tree`.
+    pub fn tree(&self) -> &Node {
+        &self.tree
+    }
+
+    /// Frees the tree once the checks that walk it have run: on a plan of
+    /// tens of thousands of objects it is the largest part of the plan in
+    /// memory, and locations stay available through `loc`.
+    pub fn release_tree(&mut self) {
+        self.tree = Node {
+            value: node::Value::Null,
+            loc: self.index.root().clone(),
+        };
     }
 }
 
@@ -56,7 +75,8 @@ pub fn load_with(
     let plan = typed::typed(&root)?;
     Ok(LoadedPlan {
         plan,
-        index: Index::build(root),
+        index: Index::build(&root),
+        tree: root,
         max_source_bytes: options.max_source_bytes,
     })
 }

@@ -28,7 +28,7 @@ fn check_one(
 ) -> Result<(), PlanError> {
     let key_loc = loaded
         .loc(path)
-        .unwrap_or_else(|| loaded.root().loc.clone());
+        .unwrap_or_else(|| loaded.root_loc());
     match source {
         PolicySource::Inline(text) => check(text, kind).map_err(|issue| {
             let text_loc = text_loc(loaded, path).unwrap_or(key_loc);
@@ -66,7 +66,7 @@ fn text_loc(loaded: &LoadedPlan, path: &[&str]) -> Option<Loc> {
         .iter()
         .map(|s| PathSegment::Key((*s).to_owned()))
         .collect();
-    let node = loaded.root().find(&segments)?;
+    let node = loaded.tree().find(&segments)?;
     matches!(node.value, Value::Str(_)).then(|| node.loc.clone())
 }
 

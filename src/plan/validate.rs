@@ -24,7 +24,7 @@ pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
     super::model::validate_tokens(loaded)?;
     super::model::validate_prune(loaded)?;
     super::model::validate_external_secrets(loaded)?;
-    no_generate_outside_kv(loaded.root(), &mut Vec::new())?;
+    no_generate_outside_kv(loaded.tree(), &mut Vec::new())?;
     super::policies::check_policies(loaded)
 }
 
@@ -36,7 +36,7 @@ impl Checks<'_> {
     fn at(&self, path: &[&str]) -> Loc {
         self.loaded
             .loc(path)
-            .unwrap_or_else(|| self.loaded.root().loc.clone())
+            .unwrap_or_else(|| self.loaded.root_loc())
     }
 
     fn invalid(&self, path: &[&str], message: impl Into<String>) -> PlanError {

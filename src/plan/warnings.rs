@@ -29,7 +29,7 @@ const MIN_SCRUBBED_LEN: usize = 8;
 pub fn warnings(loaded: &LoadedPlan) -> Vec<String> {
     let mut out = Vec::new();
     policy_names(loaded, &mut out);
-    if let Value::Map(sections) = &loaded.root().value {
+    if let Value::Map(sections) = &loaded.tree().value {
         for (key, section) in sections {
             // Policy sections hold HCL text keyed by policy name, never a secret.
             if !["policies", "password_policies"].contains(&key.name.as_str()) {
@@ -46,7 +46,7 @@ fn policy_names(loaded: &LoadedPlan, out: &mut Vec<String>) {
         if name.chars().any(char::is_uppercase) {
             let loc = loaded
                 .loc(path)
-                .unwrap_or_else(|| loaded.root().loc.clone());
+                .unwrap_or_else(|| loaded.root_loc());
             out.push(format!(
                 "{loc}: {}: Vault stores policy names in lower case; `{name}` is stored as `{}`: write it in lower case",
                 path.join("."),

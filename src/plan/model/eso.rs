@@ -49,7 +49,7 @@ pub(in crate::plan) fn validate_external_secrets(loaded: &LoadedPlan) -> Result<
                 at.push(field);
             }
             PlanError::Field {
-                loc: loaded.loc(&at).unwrap_or_else(|| loaded.root().loc.clone()),
+                loc: loaded.loc(&at).unwrap_or_else(|| loaded.root_loc()),
                 path: at.join("."),
                 message: message.to_owned(),
             }

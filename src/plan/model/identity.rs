@@ -83,7 +83,7 @@ pub struct Group {
 pub(in crate::plan) fn validate_identity(loaded: &LoadedPlan) -> Result<(), PlanError> {
     let identity = &loaded.plan.identity;
     let invalid = |at: &[&str], message: String| {
-        let loc = loaded.loc(at).unwrap_or_else(|| loaded.root().loc.clone());
+        let loc = loaded.loc(at).unwrap_or_else(|| loaded.root_loc());
         PlanError::Field {
             loc,
             path: at.join("."),

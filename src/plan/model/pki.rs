@@ -149,7 +149,7 @@ pub fn planned_root<'a>(pki: &'a BTreeMap<String, PkiMount>, mount: &str) -> Opt
 pub(in crate::plan) fn validate_pki(loaded: &LoadedPlan) -> Result<(), PlanError> {
     let plan = &loaded.plan;
     let invalid = |at: &[&str], message: String| PlanError::Field {
-        loc: loaded.loc(at).unwrap_or_else(|| loaded.root().loc.clone()),
+        loc: loaded.loc(at).unwrap_or_else(|| loaded.root_loc()),
         path: at.join("."),
         message,
     };

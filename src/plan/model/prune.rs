@@ -91,7 +91,7 @@ pub(in crate::plan) fn validate_prune(loaded: &LoadedPlan) -> Result<(), PlanErr
         return Ok(());
     };
     let invalid = |at: &[&str], message: String| PlanError::Field {
-        loc: loaded.loc(at).unwrap_or_else(|| loaded.root().loc.clone()),
+        loc: loaded.loc(at).unwrap_or_else(|| loaded.root_loc()),
         path: at.join("."),
         message,
     };

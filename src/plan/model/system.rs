@@ -50,7 +50,7 @@ pub struct AuditDevice {
 pub(in crate::plan) fn validate_system(loaded: &LoadedPlan) -> Result<(), PlanError> {
     let plan = &loaded.plan;
     let invalid = |at: &[&str], message: String| PlanError::Field {
-        loc: loaded.loc(at).unwrap_or_else(|| loaded.root().loc.clone()),
+        loc: loaded.loc(at).unwrap_or_else(|| loaded.root_loc()),
         path: at.join("."),
         message,
     };

@@ -95,7 +95,7 @@ pub struct TokenCheck {
 /// Checks of this section that need no network (validation).
 pub(in crate::plan) fn validate_tokens(loaded: &LoadedPlan) -> Result<(), PlanError> {
     let invalid = |at: &[&str], message: String| PlanError::Field {
-        loc: loaded.loc(at).unwrap_or_else(|| loaded.root().loc.clone()),
+        loc: loaded.loc(at).unwrap_or_else(|| loaded.root_loc()),
         path: at.join("."),
         message,
     };
