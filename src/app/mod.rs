@@ -130,7 +130,7 @@ pub async fn run(
     } else {
         LocalSources::MustExist
     };
-    let loaded = load_plan(
+    let mut loaded = load_plan(
         files,
         plan::LoadOptions {
             sources,
@@ -163,6 +163,7 @@ pub async fn run(
         };
         return Ok(Outcome { status, report });
     }
+    loaded.plan.release_built_objects();
 
     let (vault, lookup) = session(settings).await?;
     report.vault_addr = Some(vault.addr().to_owned());

@@ -16,9 +16,7 @@ pub(super) fn ownership_of(
     let plan = loaded.plan.prune.as_ref();
     let invalid = |message: String| {
         RunError::Plan(PlanError::Field {
-            loc: loaded
-                .loc(&["prune"])
-                .unwrap_or_else(|| loaded.root_loc()),
+            loc: loaded.loc(&["prune"]).unwrap_or_else(|| loaded.root_loc()),
             path: "prune".into(),
             message,
         })

@@ -46,7 +46,9 @@ impl Index {
         if path.is_empty() {
             return Some(self.root.clone());
         }
-        let hash = path.iter().fold(ROOT, |parent, segment| step(parent, segment));
+        let hash = path
+            .iter()
+            .fold(ROOT, |parent, segment| step(parent, segment));
         let packed = self.at.get(&hash)?;
         Some(Loc {
             file: self.files.get(packed.file as usize)?.clone(),

@@ -26,9 +26,7 @@ fn check_one(
     source: &PolicySource,
     kind: PolicyKind,
 ) -> Result<(), PlanError> {
-    let key_loc = loaded
-        .loc(path)
-        .unwrap_or_else(|| loaded.root_loc());
+    let key_loc = loaded.loc(path).unwrap_or_else(|| loaded.root_loc());
     match source {
         PolicySource::Inline(text) => check(text, kind).map_err(|issue| {
             let text_loc = text_loc(loaded, path).unwrap_or(key_loc);

