@@ -108,6 +108,21 @@ impl Vault {
         }
     }
 
+    /// Reads `path` as the answer's raw body bytes, not parsed: the caller
+    /// borrows from them instead of holding a large secret twice (the bytes
+    /// and their `Json`). `None` when Vault answers 404, like [`Vault::read`].
+    pub async fn read_raw(&self, path: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        self.counters.record(Method::Get);
+        match self
+            .send_raw_with_retry(Method::Get, path, None, None, Ok)
+            .await
+        {
+            Ok(raw) => Ok(Some(raw)),
+            Err(e) if e.code() == Some(404) || says_absent(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads `path?query` (a versioned plugin catalog entry); `None` on 404.
     pub async fn read_query(&self, path: &str, query: &str) -> Result<Option<Json>, VaultError> {
         self.counters.record(Method::Get);
@@ -198,7 +213,6 @@ impl Vault {
             .await
     }
 
-    /// Shared, not copied, by every attempt: a body may hold a large secret.
     async fn send_bytes_with_retry(
         &self,
         method: Method,
@@ -206,6 +220,23 @@ impl Vault {
         query: Option<&str>,
         body_bytes: Option<bytes::Bytes>,
     ) -> Result<Answer, VaultError> {
+        self.send_raw_with_retry(method, path, query, body_bytes, |raw| {
+            parse_answer(method, path, &raw)
+        })
+        .await
+    }
+
+    /// The retried request; `finish` turns the raw 2xx body into the answer
+    /// (an unreadable body fails the attempt, not retried). The request body
+    /// is shared, not copied, by every attempt: it may hold a large secret.
+    async fn send_raw_with_retry<T>(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body_bytes: Option<bytes::Bytes>,
+        finish: impl Fn(Vec<u8>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
         let mut attempt = 0;
         let mut settling_waits = 0;
         loop {
@@ -215,8 +246,9 @@ impl Vault {
             attempt += 1;
             let started = Instant::now();
             let error = match self
-                .send_bytes(method, path, query, body_bytes.clone(), None)
+                .send_raw(method, path, query, body_bytes.clone(), None)
                 .await
+                .and_then(&finish)
             {
                 Ok(answer) => {
                     self.outage.recovered();
@@ -262,18 +294,22 @@ impl Vault {
         body: Option<Vec<u8>>,
         timeout: Option<Duration>,
     ) -> Result<Answer, VaultError> {
-        self.send_bytes(method, path, query, body.map(bytes::Bytes::from), timeout)
-            .await
+        let raw = self
+            .send_raw(method, path, query, body.map(bytes::Bytes::from), timeout)
+            .await?;
+        parse_answer(method, path, &raw)
     }
 
-    async fn send_bytes(
+    /// One attempt: the raw body of a 2xx answer; a redirect or another
+    /// status is an error.
+    async fn send_raw(
         &self,
         method: Method,
         path: &str,
         query: Option<&str>,
         body: Option<bytes::Bytes>,
         timeout: Option<Duration>,
-    ) -> Result<Answer, VaultError> {
+    ) -> Result<Vec<u8>, VaultError> {
         let path = path.trim_matches('/');
         let mut url = self
             .base
@@ -336,16 +372,7 @@ impl Vault {
                 .unwrap_or_default();
             return Err(VaultError::status(method, path, status, &errors));
         }
-        let body = if raw.is_empty() {
-            Json::Null
-        } else {
-            serde_json::from_slice(&raw).map_err(|e| VaultError::Response {
-                method: method.as_str(),
-                path: path.to_owned(),
-                reason: e.to_string(),
-            })?
-        };
-        Ok(Answer { body })
+        Ok(raw)
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -380,6 +407,20 @@ impl Vault {
             reason,
         }
     }
+}
+
+/// A 2xx body as JSON (`Null` when empty).
+fn parse_answer(method: Method, path: &str, raw: &[u8]) -> Result<Answer, VaultError> {
+    let body = if raw.is_empty() {
+        Json::Null
+    } else {
+        serde_json::from_slice(raw).map_err(|e| VaultError::Response {
+            method: method.as_str(),
+            path: path.trim_matches('/').to_owned(),
+            reason: e.to_string(),
+        })?
+    };
+    Ok(Answer { body })
 }
 
 /// Some plugins answer a read of an absent object with 400 and a message

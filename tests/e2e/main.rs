@@ -18,6 +18,7 @@ mod ha;
 mod hook;
 mod identity;
 mod kube_stand_in;
+mod kv_values;
 mod minimal_policy;
 mod once_and_order;
 mod pki;

@@ -8,8 +8,10 @@
 
 use serde_json::{json, Map, Value as Json};
 
+mod current;
 mod stamp;
 
+use current::Current;
 use stamp::stamp_only;
 
 use super::compare::{self, FieldChange};
@@ -76,7 +78,7 @@ impl KvResource {
     async fn planned(
         &self,
         ctx: &Context,
-        current: Option<&Map<String, Json>>,
+        current: &Current<'_>,
     ) -> Result<Vec<(String, Key)>, ObjectError> {
         let mut keys = Vec::with_capacity(self.data.len());
         for (name, spec) in &self.data {
@@ -85,14 +87,33 @@ impl KvResource {
                 hidden: is_secret_name(name),
                 generated: false,
             };
-            let have = current.and_then(|c| c.get(name));
-            key.value = resolve(ctx, spec, have, &mut key).await?;
+            // Parsed only for a `generate` source, which keeps it.
+            let have = if generates(spec) {
+                current.value(name)?
+            } else {
+                None
+            };
+            key.value = resolve(ctx, spec, have.as_ref(), &mut key).await?;
             if key.hidden {
                 secret::register_json(&key.value);
             }
             keys.push((name.clone(), key));
         }
         Ok(keys)
+    }
+}
+
+/// Whether `spec` holds a `generate` source at any depth (a malformed
+/// source fails in `resolve`).
+fn generates(spec: &Json) -> bool {
+    match source_of(spec) {
+        Ok(Some(source)) => matches!(source, Source::Generate(_)),
+        Err(_) => false,
+        Ok(None) => match spec {
+            Json::Object(map) => map.values().any(generates),
+            Json::Array(items) => items.iter().any(generates),
+            _ => false,
+        },
     }
 }
 
@@ -180,48 +201,20 @@ impl Resource for KvResource {
                 }
             };
             let exists = ctx.kv_exists(&list_dir, &self.path).await?;
-            let current = match exists {
+            // Kept as the raw answer and borrowed from: a value may be a large file.
+            let raw = match exists {
                 Some(false) => None,
-                _ => ctx.vault.read(&read_path).await?,
+                _ => ctx.vault.read_raw(&read_path).await?,
             };
-            // v2: `data.data` and a version for check-and-set (a deleted or
-            // destroyed latest version reads back with `data: null`); v1: `data`.
-            let (cas, current_data) = match version {
-                2 => (
-                    current
-                        .as_ref()
-                        .and_then(|c| c.pointer("/data/metadata/version"))
-                        .and_then(Json::as_u64)
-                        .unwrap_or(0),
-                    current
-                        .as_ref()
-                        .and_then(|c| c.pointer("/data/data"))
-                        .and_then(Json::as_object),
-                ),
-                _ => (
-                    0,
-                    current
-                        .as_ref()
-                        .and_then(|c| c.get("data"))
-                        .and_then(Json::as_object),
-                ),
-            };
-            let planned = self.planned(ctx, current_data).await?;
-            for (name, value) in current_data.into_iter().flatten() {
-                let planned_hidden = planned
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, k)| k.hidden);
-                if planned_hidden.unwrap_or(true) || is_secret_name(name) {
-                    secret::register_json(value);
-                }
-            }
+            let current = Current::parse(raw.as_deref(), version, &read_path)?;
+            let planned = self.planned(ctx, &current).await?;
             let body = |data: Map<String, Json>| match version {
-                2 => json!({ "options": { "cas": cas }, "data": data }),
+                // Check-and-set: a concurrent writer is never clobbered.
+                2 => json!({ "options": { "cas": current.cas() }, "data": data }),
                 _ => Json::Object(data),
             };
 
-            let Some(current_data) = current_data else {
+            if !current.exists() {
                 let fields = planned
                     .iter()
                     .map(|(name, key)| FieldChange {
@@ -238,35 +231,20 @@ impl Resource for KvResource {
                     requests.push(self.stamp_request(ctx, None));
                 }
                 return Ok(Change::new(Action::Create, fields, requests));
-            };
+            }
+            // Also registers the secrets among the current values.
+            let mut fields = current.changes(&planned)?;
             let stamp = match version {
-                2 => self.restamp(ctx, current.as_ref()).await?,
+                2 => self.restamp(ctx, current.metadata()).await?,
                 _ => None,
             };
             if self.mode == KvMode::Create {
                 return Ok(stamp_only(stamp));
             }
-
-            let mut fields = Vec::new();
-            let mut target = match self.mode {
-                KvMode::Merge => current_data.clone(),
-                _ => Map::new(),
-            };
-            for (name, key) in planned {
-                match current_data.get(&name) {
-                    Some(have) if have == &key.value => {}
-                    have => fields.push(FieldChange {
-                        field: name.clone(),
-                        old: have.map(|h| compare::render(h, key.hidden)),
-                        new: Some(render_new(&key)),
-                    }),
-                }
-                target.insert(name, key.value);
-            }
             if self.mode == KvMode::Overwrite {
-                for name in current_data.keys().filter(|k| !self.data.contains_key(*k)) {
+                for name in current.names().filter(|k| !self.data.contains_key(*k)) {
                     fields.push(FieldChange {
-                        field: name.clone(),
+                        field: name.to_owned(),
                         old: Some(secret::REDACTED.to_owned()),
                         new: None,
                     });
@@ -275,6 +253,10 @@ impl Resource for KvResource {
             if fields.is_empty() {
                 return Ok(stamp_only(stamp));
             }
+            let target = match self.mode {
+                KvMode::Merge => current.merged(planned)?,
+                _ => planned.into_iter().map(|(k, v)| (k, v.value)).collect(),
+            };
             let mut requests = vec![Request::post(write_path, body(target))];
             requests.extend(stamp.map(|(_, request)| request));
             Ok(Change::new(Action::Update, fields, requests))

@@ -33,16 +33,17 @@ impl KvResource {
 
     /// A secret this instance owns (or adopts) that lacks the stamp gets it;
     /// one another instance stamped keeps that stamp.
+    /// `metadata`: the current version's metadata.
     pub(super) async fn restamp(
         &self,
         ctx: &Context,
-        current: Option<&Json>,
+        metadata: Option<&Json>,
     ) -> Result<Option<(FieldChange, Request)>, ObjectError> {
         if !ctx.ownership.track {
             return Ok(None);
         }
-        let have = current
-            .and_then(|c| c.pointer("/data/metadata/custom_metadata"))
+        let have = metadata
+            .and_then(|m| m.get("custom_metadata"))
             .and_then(Json::as_object);
         if have.is_some_and(|m| m.get(MANAGED_BY).and_then(Json::as_str) == Some(TOOL)) {
             return Ok(None);
