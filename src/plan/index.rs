@@ -27,10 +27,12 @@ struct Packed {
 
 impl Index {
     pub fn build(root: &Node) -> Index {
+        // Sized once: growing would hold the old and the new table at once,
+        // at the moment the whole plan is in memory.
         let mut index = Index {
             files: Vec::new(),
             root: root.loc.clone(),
-            at: HashMap::default(),
+            at: HashMap::with_capacity_and_hasher(count(root), Default::default()),
         };
         index.add(root, ROOT);
         index
@@ -52,8 +54,8 @@ impl Index {
         let packed = self.at.get(&hash)?;
         Some(Loc {
             file: self.files.get(packed.file as usize)?.clone(),
-            line: packed.line.into(),
-            column: packed.column.into(),
+            line: packed.line,
+            column: packed.column,
         })
     }
 
@@ -85,16 +87,24 @@ impl Index {
                 self.files.len() - 1
             }
         };
-        let narrow = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         self.at.entry(hash).or_insert(Packed {
-            file: narrow(file as u64),
-            line: narrow(loc.line),
-            column: narrow(loc.column),
+            file: u32::try_from(file).unwrap_or(u32::MAX),
+            line: loc.line,
+            column: loc.column,
         });
     }
 }
 
 const ROOT: u64 = 0;
+
+/// The keys and items below `node`, at any depth.
+fn count(node: &Node) -> usize {
+    match &node.value {
+        Value::Map(entries) => entries.iter().map(|(_, child)| 1 + count(child)).sum(),
+        Value::Seq(items) => items.iter().map(|child| 1 + count(child)).sum(),
+        _ => 0,
+    }
+}
 
 /// The hash of a path one segment longer. `DefaultHasher::new()` hashes
 /// alike throughout a run, and 64 bits make a collision between two paths
@@ -156,7 +166,7 @@ writes:
         Index::build(&super::super::node::parse(&Arc::from("p.yaml"), PLAN).unwrap())
     }
 
-    fn line(index: &Index, path: &[&str]) -> Option<u64> {
+    fn line(index: &Index, path: &[&str]) -> Option<u32> {
         index.loc(path).map(|l| l.line)
     }
 

@@ -3,7 +3,7 @@
 use super::*;
 use std::sync::Arc;
 
-fn loc(line: u64) -> Loc {
+fn loc(line: u32) -> Loc {
     Loc {
         file: Arc::from("f.yaml"),
         line,

@@ -128,8 +128,8 @@ fn read_doc(path: &Path) -> Result<Node, PlanError> {
         node::ParseError::Yaml(e) => yaml_error(&file, &e),
         node::ParseError::Number { loc, message } => PlanError::Yaml {
             file: loc.file.to_string(),
-            line: loc.line,
-            column: loc.column,
+            line: loc.line.into(),
+            column: loc.column.into(),
             message,
         },
     })

@@ -18,8 +18,9 @@ use crate::secret::is_secret_name;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Loc {
     pub file: Arc<str>,
-    pub line: u64,
-    pub column: u64,
+    /// 32 bits: the tree holds two locations per map entry.
+    pub line: u32,
+    pub column: u32,
 }
 
 impl fmt::Display for Loc {
@@ -151,10 +152,11 @@ struct Source<'a> {
 
 impl Source<'_> {
     fn loc(&self, location: &serde_saphyr::Location) -> Loc {
+        let narrow = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         Loc {
             file: self.file.clone(),
-            line: location.line(),
-            column: location.column(),
+            line: narrow(location.line()),
+            column: narrow(location.column()),
         }
     }
 

@@ -73,7 +73,12 @@ fn text_loc(loaded: &LoadedPlan, path: &[&str]) -> Option<Loc> {
 fn plan_loc_of(text: &Loc, issue: &Issue) -> Loc {
     Loc {
         file: text.file.clone(),
-        line: text.line + (issue.line as u64).saturating_sub(1),
-        column: text.column + (issue.column as u64).saturating_sub(1),
+        line: text.line.saturating_add(offset(issue.line)),
+        column: text.column.saturating_add(offset(issue.column)),
     }
+}
+
+/// A 1-based position inside the text as an offset from its start.
+fn offset(position: usize) -> u32 {
+    u32::try_from(position.saturating_sub(1)).unwrap_or(u32::MAX)
 }
