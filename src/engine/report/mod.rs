@@ -178,7 +178,12 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
-        scrub(&serde_json::to_string_pretty(self).expect("report serializes"))
+        // Plain strings and numbers: serializing cannot fail, and must not panic.
+        let json = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+            serde_json::json!({ "error": format!("the report could not be serialized: {e}") })
+                .to_string()
+        });
+        scrub(&json)
     }
 }
 
