@@ -249,6 +249,23 @@ mod tests {
     }
 
     #[test]
+    fn locations_outlive_the_released_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = write(
+            dir.path(),
+            "p.yaml",
+            "version: 1\nauth:\n  kubernetes:\n    type: kubernetes\n    roles:\n      api:\n        token_policies: [a, b]\n",
+        );
+        let mut loaded = load(&[plan]).unwrap();
+        loaded.release_tree();
+        assert!(matches!(loaded.tree().value, node::Value::Null));
+        let item = loaded.loc(&["auth", "kubernetes", "roles", "api", "token_policies", "1"]);
+        assert_eq!(item.map(|l| (l.line, l.column)), Some((7, 29)));
+        assert_eq!(loaded.loc(&["auth", "kubernetes", "roles", "nope"]), None);
+        assert_eq!(loaded.root_loc().line, 1);
+    }
+
+    #[test]
     fn unknown_field_points_at_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let plan = write(
