@@ -1,6 +1,7 @@
 //! The plan: YAML files → merged tree → typed model → semantic checks.
 
 pub mod error;
+mod fast_parse;
 mod index;
 pub mod interpolate;
 pub mod load;

@@ -134,6 +134,15 @@ pub enum ParseError {
 /// policy). The budget allows plans of tens of thousands of objects while
 /// still bounding what a hostile file can make the parser do.
 pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, ParseError> {
+    match super::fast_parse::parse(file, text) {
+        Some(parsed) => parsed,
+        None => parse_through_serde(file, text),
+    }
+}
+
+/// Every YAML document, through serde-saphyr's deserializer with a location
+/// on every node; the errors of invalid documents are worded here.
+pub(super) fn parse_through_serde(file: &Arc<str>, text: &str) -> Result<Node, ParseError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_nodes: 5_000_000,
