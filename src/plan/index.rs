@@ -106,15 +106,18 @@ fn count(node: &Node) -> usize {
     }
 }
 
-/// The hash of a path one segment longer. `DefaultHasher::new()` hashes
-/// alike throughout a run, and 64 bits make a collision between two paths
-/// of one plan vanishingly unlikely.
+/// The hash of a path one segment longer: FNV-1a over the parent's hash
+/// and the segment, with a separator so `a`+`bc` and `ab`+`c` differ. 64
+/// bits make a collision between two paths of one plan vanishingly unlikely.
 fn step(parent: u64, segment: &str) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    hasher.write_u64(parent);
-    hasher.write(segment.as_bytes());
-    hasher.finish()
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mix = |hash: u64, byte: u8| (hash ^ u64::from(byte)).wrapping_mul(PRIME);
+    let hash = parent.to_le_bytes().into_iter().fold(OFFSET, mix);
+    segment.bytes().chain([0xff]).fold(hash, mix)
 }
+
+/// FNV-1a's offset basis.
+const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// The keys are hashes already.
 #[derive(Default)]

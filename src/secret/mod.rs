@@ -278,9 +278,15 @@ pub fn is_secret_name(name: &str) -> bool {
         "credentials",
         "pin",
     ];
-    let lower = name.to_ascii_lowercase();
-    let last = lower.rsplit(['_', '-', '.']).next().unwrap_or(&lower);
-    ANYWHERE.iter().any(|m| lower.contains(m)) || LAST_WORD.contains(&last)
+    // Case-insensitive without a lower-cased copy: this runs for every key
+    // of a plan and every field Vault returns.
+    let contains = |needle: &str| {
+        name.as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    };
+    let last = name.rsplit(['_', '-', '.']).next().unwrap_or(name);
+    ANYWHERE.iter().any(|m| contains(m)) || LAST_WORD.iter().any(|w| last.eq_ignore_ascii_case(w))
 }
 
 #[cfg(test)]
