@@ -138,18 +138,6 @@ pub async fn run(
         },
     )?;
     let mut report = Report::new(command.name());
-    let stages = engine::stages(&loaded);
-    if command == Command::Validate {
-        report.plan = Some(PlanSize {
-            objects: stages.iter().map(|s| s.resources.len()).sum(),
-            checks: loaded.plan.verify.len(),
-        });
-        report.summarize();
-        return Ok(Outcome {
-            status: Status::Clean,
-            report,
-        });
-    }
     if command == Command::VerifyAgainstPlan {
         report.verify = verify::run_against_plan(&loaded, settings.concurrency).await;
         report.summarize();
@@ -163,7 +151,18 @@ pub async fn run(
         };
         return Ok(Outcome { status, report });
     }
-    loaded.plan.release_built_objects();
+    let stages = engine::stages(&mut loaded);
+    if command == Command::Validate {
+        report.plan = Some(PlanSize {
+            objects: stages.iter().map(|s| s.resources.len()).sum(),
+            checks: loaded.plan.verify.len(),
+        });
+        report.summarize();
+        return Ok(Outcome {
+            status: Status::Clean,
+            report,
+        });
+    }
 
     let (vault, lookup) = session(settings).await?;
     report.vault_addr = Some(vault.addr().to_owned());
