@@ -129,11 +129,7 @@ impl Vault {
         body: Option<bytes::Bytes>,
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, VaultError> {
-        let path = path.trim_matches('/');
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| VaultError::Client(format!("invalid path {path}: {e}")))?;
+        let mut url = request_url(&self.base, path);
         url.set_query(query);
         let mut request = self
             .http
@@ -228,6 +224,19 @@ impl Vault {
     }
 }
 
+/// `base` (`<addr>/v1/`) with `path` appended. Setting the path on a copy
+/// parses only the path, not a whole URL as `Url::join` would (4.7% of the
+/// client's CPU on a W(1000) run); `?` and `#` in a path are escaped, not
+/// taken for a query or fragment.
+fn request_url(base: &reqwest::Url, path: &str) -> reqwest::Url {
+    let mut url = base.clone();
+    let mut full = String::with_capacity(base.path().len() + path.len());
+    full.push_str(base.path());
+    full.push_str(path.trim_matches('/'));
+    url.set_path(&full);
+    url
+}
+
 /// A 2xx body as JSON (`Null` when empty).
 fn parse_answer(method: Method, path: &str, raw: &[u8]) -> Result<Answer, VaultError> {
     let body = if raw.is_empty() {
@@ -240,4 +249,33 @@ fn parse_answer(method: Method, path: &str, raw: &[u8]) -> Result<Answer, VaultE
         })?
     };
     Ok(Answer { body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_url;
+
+    #[test]
+    fn request_urls_are_the_joined_ones() {
+        for base in [
+            "http://127.0.0.1:8200/v1/",
+            "https://vault.example:8200/prefix/v1/",
+        ] {
+            let base = reqwest::Url::parse(base).unwrap();
+            for path in [
+                "sys/policies/acl/svc-0001",
+                "/auth/kubernetes/role/api/",
+                "app/data/with space/ünï",
+                "app/data/a/../b/./c",
+                "app/data/100%25/x",
+                "sys/health",
+            ] {
+                let joined = base.join(path.trim_matches('/')).unwrap();
+                assert_eq!(request_url(&base, path), joined, "{path}");
+            }
+            let odd = request_url(&base, "kv/data/a?b#c");
+            assert_eq!(odd.query(), None);
+            assert!(odd.path().ends_with("kv/data/a%3Fb%23c"), "{odd}");
+        }
+    }
 }
