@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span};
 
-use super::node::{Key, Loc, Node, ParseError, Value};
-use super::numbers;
+use super::node::{number_value, Key, Loc, Node, ParseError, Value};
+use super::numbers::Written;
 use crate::secret::is_secret_name;
 
 /// Far deeper than any plan; deeper documents take the full path.
@@ -95,9 +95,9 @@ impl<'a> Builder<'a> {
         let value = match event {
             Event::Scalar(text, style, 0, None) => match scalar(&text, style) {
                 Scalar::Value(value) => value,
-                Scalar::Number(number) => match number.checked(&text, secret) {
+                Scalar::Number(written) => match number_value(written, Some(&text), secret, &loc) {
                     Ok(value) => value,
-                    Err(message) => return Some(Err(ParseError::Number { loc, message })),
+                    Err(e) => return Some(Err(e)),
                 },
                 Scalar::Unsure => return None,
             },
@@ -182,28 +182,9 @@ fn hash(name: &str) -> u64 {
 
 enum Scalar {
     Value(Value),
-    Number(Number),
+    Number(Written),
     /// Not certain how the full path reads it.
     Unsure,
-}
-
-enum Number {
-    Int(i128),
-    Float(f64),
-}
-
-impl Number {
-    /// The same exactness checks the full path applies (`numbers`).
-    fn checked(self, text: &str, secret: bool) -> Result<Value, String> {
-        let shown = if secret { None } else { Some(text) };
-        match self {
-            Number::Int(i) => numbers::exact_int(i, shown).map(Value::Int),
-            Number::Float(f) => {
-                numbers::exact_float(f, Some(text), shown)?;
-                Ok(Value::Float(f))
-            }
-        }
-    }
 }
 
 /// How serde-saphyr's untyped reading (`deserialize_any`, default options)
@@ -258,12 +239,12 @@ fn decimal(text: &str) -> Scalar {
         } else {
             text.parse::<u64>().ok().map(i128::from)
         };
-        return int.map_or(Scalar::Unsure, |i| Scalar::Number(Number::Int(i)));
+        return int.map_or(Scalar::Unsure, |i| Scalar::Number(Written::Int(i)));
     }
     if let Some((whole, fraction)) = digits.split_once('.') {
         if all_digits(whole) && all_digits(fraction) {
             return match text.parse::<f64>() {
-                Ok(f) if f.is_finite() => Scalar::Number(Number::Float(f)),
+                Ok(f) if f.is_finite() => Scalar::Number(Written::Float(f)),
                 _ => Scalar::Unsure,
             };
         }

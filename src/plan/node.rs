@@ -182,19 +182,12 @@ impl Source<'_> {
 fn attach(src: &Source, raw: Spanned<RawValue>, secret: bool) -> Result<Node, ParseError> {
     let loc = src.loc(&raw.referenced);
     let literal = src.literal(&raw.defined);
-    let shown = if secret { None } else { literal.map(str::trim) };
-    let number_error = |message| ParseError::Number {
-        loc: loc.clone(),
-        message,
-    };
+    let number = |written| number_value(written, literal, secret, &loc);
     let value = match raw.value {
         RawValue::Null => Value::Null,
         RawValue::Bool(b) => Value::Bool(b),
-        RawValue::Int(i) => Value::Int(numbers::exact_int(i, shown).map_err(number_error)?),
-        RawValue::Float(f) => {
-            numbers::exact_float(f, literal, shown).map_err(number_error)?;
-            Value::Float(f)
-        }
+        RawValue::Int(i) => number(numbers::Written::Int(i))?,
+        RawValue::Float(f) => number(numbers::Written::Float(f))?,
         RawValue::Str(s) => Value::Str(s),
         RawValue::Seq(items) => Value::Seq(
             items
@@ -217,6 +210,24 @@ fn attach(src: &Source, raw: Spanned<RawValue>, secret: bool) -> Result<Node, Pa
         ),
     };
     Ok(Node { value, loc })
+}
+
+/// A number of the plan as a node value, held to what Vault keeps exactly
+/// (`numbers`); both ways of parsing go through here.
+pub(super) fn number_value(
+    written: numbers::Written,
+    literal: Option<&str>,
+    secret: bool,
+    loc: &Loc,
+) -> Result<Value, ParseError> {
+    match numbers::checked(written, literal, secret) {
+        Ok(numbers::Exact::Int(i)) => Ok(Value::Int(i)),
+        Ok(numbers::Exact::Float(f)) => Ok(Value::Float(f)),
+        Err(message) => Err(ParseError::Number {
+            loc: loc.clone(),
+            message,
+        }),
+    }
 }
 
 /// The shape serde-saphyr fills in; each child carries its own span.

@@ -8,7 +8,7 @@ use serde::de::{self, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
 use super::node::{Key, Node, Value};
-use super::numbers::MAX_EXACT_INT;
+use super::numbers::{float_out, FloatOut};
 
 type Error = serde_json::Error;
 
@@ -104,19 +104,15 @@ impl<'de> IntoDeserializer<'de, Error> for &'de Node {
     }
 }
 
-/// As `numbers::float_json` turns it into JSON: whole numbers are integers,
-/// what JSON cannot hold is null.
+/// As `numbers::float_json` turns it into JSON.
 fn visit_float<'de, V: Visitor<'de>>(f: f64, visitor: V) -> Result<V::Value, Error> {
-    if f.fract() == 0.0 && f.abs() <= MAX_EXACT_INT as f64 {
-        let i = f as i64;
-        match u64::try_from(i) {
+    match float_out(f) {
+        FloatOut::Int(i) => match u64::try_from(i) {
             Ok(u) => visitor.visit_u64(u),
             Err(_) => visitor.visit_i64(i),
-        }
-    } else if f.is_finite() {
-        visitor.visit_f64(f)
-    } else {
-        visitor.visit_unit()
+        },
+        FloatOut::Float(f) => visitor.visit_f64(f),
+        FloatOut::Null => visitor.visit_unit(),
     }
 }
 

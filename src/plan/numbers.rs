@@ -40,15 +40,53 @@ pub fn exact_float(value: f64, raw: Option<&str>, shown: Option<&str>) -> Result
     }
 }
 
-/// A float as JSON: whole numbers Vault keeps exactly become integers, because
-/// Vault answers `1` for `1.0` and a float would then differ on every rerun.
-pub fn float_json(value: f64) -> Json {
-    if value.fract() == 0.0 && value.abs() <= MAX_EXACT_INT as f64 {
-        return Json::from(value as i64);
+/// A number as the plan wrote it, before the checks above.
+pub enum Written {
+    Int(i128),
+    Float(f64),
+}
+
+/// The checks above for one written number; `literal` is its source text,
+/// quoted in the message unless `secret` (under a secret-named key).
+pub fn checked(number: Written, literal: Option<&str>, secret: bool) -> Result<Exact, String> {
+    let shown = if secret { None } else { literal.map(str::trim) };
+    match number {
+        Written::Int(i) => exact_int(i, shown).map(Exact::Int),
+        Written::Float(f) => exact_float(f, literal, shown).map(|()| Exact::Float(f)),
     }
-    serde_json::Number::from_f64(value)
-        .map(Json::Number)
-        .unwrap_or(Json::Null)
+}
+
+/// A number that reaches Vault exactly.
+pub enum Exact {
+    Int(i64),
+    Float(f64),
+}
+
+/// How a float goes out as JSON: whole numbers Vault keeps exactly become
+/// integers, because Vault answers `1` for `1.0` and a float would then
+/// differ on every rerun; what JSON cannot hold becomes null.
+pub enum FloatOut {
+    Int(i64),
+    Float(f64),
+    Null,
+}
+
+pub fn float_out(value: f64) -> FloatOut {
+    if value.fract() == 0.0 && value.abs() <= MAX_EXACT_INT as f64 {
+        FloatOut::Int(value as i64)
+    } else if value.is_finite() {
+        FloatOut::Float(value)
+    } else {
+        FloatOut::Null
+    }
+}
+
+pub fn float_json(value: f64) -> Json {
+    match float_out(value) {
+        FloatOut::Int(i) => Json::from(i),
+        FloatOut::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        FloatOut::Null => Json::Null,
+    }
 }
 
 fn too_large(shown: Option<&str>) -> String {
