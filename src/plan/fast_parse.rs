@@ -95,10 +95,9 @@ impl<'a> Builder<'a> {
         let value = match event {
             Event::Scalar(text, style, 0, None) => match scalar(&text, style) {
                 Scalar::Value(value) => value,
-                Scalar::Number(written) => match number_value(written, Some(&text), secret, &loc) {
-                    Ok(value) => value,
-                    Err(e) => return Some(Err(e)),
-                },
+                // A number Vault cannot keep exactly: the full path words
+                // the error, after any syntax error later in the document.
+                Scalar::Number(written) => number_value(written, Some(&text), secret, &loc).ok()?,
                 Scalar::Unsure => return None,
             },
             Event::SequenceStart(_, 0, None) => {
