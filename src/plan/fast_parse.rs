@@ -5,18 +5,18 @@
 //! are mostly untagged mappings of plain strings, so those are built here
 //! directly; anything this module is not certain to read exactly as
 //! serde-saphyr would — tags, anchors, aliases, merge keys, duplicate or
-//! non-string keys, several documents, numbers other than plain decimals,
-//! a parse error — answers `None`, and the caller parses the document the
-//! full way (which also words the error).
+//! non-string keys, several documents, numbers other than plain decimals
+//! or ones Vault cannot keep exactly, a parse error — answers `None`, and
+//! the caller parses the document the full way (which also words every
+//! error). So this path never fails: it builds the tree or declines.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span};
 
-use super::node::{number_value, Key, Loc, Node, ParseError, Value};
-use super::numbers::Written;
-use crate::secret::is_secret_name;
+use super::node::{Key, Loc, Node, Value};
+use super::numbers::{self, Written};
 
 /// Far deeper than any plan; deeper documents take the full path.
 const MAX_DEPTH: usize = 64;
@@ -26,7 +26,7 @@ const MAX_EVENTS: usize = 20_000_000;
 const LINEAR_KEY_CHECK: usize = 16;
 
 /// The document as a tree, or `None` when it needs the full path.
-pub fn parse(file: &Arc<str>, text: &str) -> Option<Result<Node, ParseError>> {
+pub fn parse(file: &Arc<str>, text: &str) -> Option<Node> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     let mut builder = Builder {
@@ -43,9 +43,6 @@ struct Builder<'a> {
     events: usize,
 }
 
-/// `None` = take the full path.
-type Built<T> = Option<Result<T, ParseError>>;
-
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Option<(Event<'a>, Span)> {
         self.events += 1;
@@ -55,7 +52,7 @@ impl<'a> Builder<'a> {
         self.parser.next()?.ok()
     }
 
-    fn document(&mut self) -> Built<Node> {
+    fn document(&mut self) -> Option<Node> {
         if !matches!(self.next()?.0, Event::StreamStart) {
             return None;
         }
@@ -63,16 +60,13 @@ impl<'a> Builder<'a> {
             return None;
         }
         let (event, span) = self.next()?;
-        let root = match self.node(event, span, false, 0)? {
-            Ok(root) => root,
-            Err(e) => return Some(Err(e)),
-        };
+        let root = self.node(event, span, 0)?;
         if !matches!(self.next()?.0, Event::DocumentEnd) {
             return None;
         }
         // A second document: the full path decides what that means.
         match self.next()?.0 {
-            Event::StreamEnd => Some(Ok(root)),
+            Event::StreamEnd => Some(root),
             _ => None,
         }
     }
@@ -86,8 +80,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// `secret`: under a key named like a secret, so a number is never quoted.
-    fn node(&mut self, event: Event<'a>, span: Span, secret: bool, depth: usize) -> Built<Node> {
+    fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Option<Node> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -97,7 +90,9 @@ impl<'a> Builder<'a> {
                 Scalar::Value(value) => value,
                 // A number Vault cannot keep exactly: the full path words
                 // the error, after any syntax error later in the document.
-                Scalar::Number(written) => number_value(written, Some(&text), secret, &loc).ok()?,
+                Scalar::Number(written) => numbers::checked(written, Some(&text), false)
+                    .ok()
+                    .map(Value::from)?,
                 Scalar::Unsure => return None,
             },
             Event::SequenceStart(_, 0, None) => {
@@ -107,10 +102,7 @@ impl<'a> Builder<'a> {
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    match self.node(event, span, secret, depth + 1)? {
-                        Ok(item) => items.push(item),
-                        Err(e) => return Some(Err(e)),
-                    }
+                    items.push(self.node(event, span, depth + 1)?);
                 }
                 Value::Seq(items)
             }
@@ -128,12 +120,9 @@ impl<'a> Builder<'a> {
                         loc: self.loc(&span),
                         name: name.into_owned(),
                     };
-                    let hidden = secret || is_secret_name(&key.name);
                     let (event, span) = self.next()?;
-                    match self.node(event, span, hidden, depth + 1)? {
-                        Ok(value) => entries.push((key, value)),
-                        Err(e) => return Some(Err(e)),
-                    }
+                    let value = self.node(event, span, depth + 1)?;
+                    entries.push((key, value));
                     if duplicate(&entries, &mut names) {
                         return None;
                     }
@@ -142,7 +131,7 @@ impl<'a> Builder<'a> {
             }
             _ => return None,
         };
-        Some(Ok(Node { value, loc }))
+        Some(Node { value, loc })
     }
 }
 

@@ -135,7 +135,7 @@ pub enum ParseError {
 /// still bounding what a hostile file can make the parser do.
 pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, ParseError> {
     match super::fast_parse::parse(file, text) {
-        Some(parsed) => parsed,
+        Some(tree) => Ok(tree),
         None => parse_through_serde(file, text),
     }
 }
@@ -213,20 +213,27 @@ fn attach(src: &Source, raw: Spanned<RawValue>, secret: bool) -> Result<Node, Pa
 }
 
 /// A number of the plan as a node value, held to what Vault keeps exactly
-/// (`numbers`); both ways of parsing go through here.
-pub(super) fn number_value(
+/// (`numbers`).
+fn number_value(
     written: numbers::Written,
     literal: Option<&str>,
     secret: bool,
     loc: &Loc,
 ) -> Result<Value, ParseError> {
-    match numbers::checked(written, literal, secret) {
-        Ok(numbers::Exact::Int(i)) => Ok(Value::Int(i)),
-        Ok(numbers::Exact::Float(f)) => Ok(Value::Float(f)),
-        Err(message) => Err(ParseError::Number {
+    numbers::checked(written, literal, secret)
+        .map(Value::from)
+        .map_err(|message| ParseError::Number {
             loc: loc.clone(),
             message,
-        }),
+        })
+}
+
+impl From<numbers::Exact> for Value {
+    fn from(number: numbers::Exact) -> Value {
+        match number {
+            numbers::Exact::Int(i) => Value::Int(i),
+            numbers::Exact::Float(f) => Value::Float(f),
+        }
     }
 }
 
