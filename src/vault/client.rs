@@ -94,10 +94,9 @@ impl Vault {
 
     /// Reads `path`; `None` when Vault answers 404.
     pub async fn read(&self, path: &str) -> Result<Option<Json>, VaultError> {
-        match self.request(Method::Get, path, None).await {
-            Ok(answer) => Ok(Some(answer.body)),
-            Err(e) if e.code() == Some(404) || says_absent(&e) => Ok(None),
-            Err(e) => Err(e),
+        match self.read_raw(path).await? {
+            Some(raw) => Ok(Some(send::parse_answer(Method::Get, path, &raw)?.body)),
+            None => Ok(None),
         }
     }
 

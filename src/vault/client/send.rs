@@ -238,7 +238,7 @@ fn request_url(base: &reqwest::Url, path: &str) -> reqwest::Url {
 }
 
 /// A 2xx body as JSON (`Null` when empty).
-fn parse_answer(method: Method, path: &str, raw: &[u8]) -> Result<Answer, VaultError> {
+pub(super) fn parse_answer(method: Method, path: &str, raw: &[u8]) -> Result<Answer, VaultError> {
     let body = if raw.is_empty() {
         Json::Null
     } else {
