@@ -100,7 +100,7 @@ pub fn load_plan(
     files: &[PathBuf],
     options: impl Into<plan::LoadOptions>,
 ) -> Result<LoadedPlan, PlanError> {
-    let mut loaded = plan::load_with(files, options)?;
+    let loaded = plan::load_with(files, options)?;
     plan::validate::validate(&loaded)?;
     // A generated plan can repeat one mistake a thousand times: show the
     // first few and how many more there are.
@@ -115,7 +115,6 @@ pub fn load_plan(
             warnings.len() - SHOWN
         );
     }
-    loaded.release_tree();
     Ok(loaded)
 }
 

@@ -1,5 +1,6 @@
 //! Plan files and directories → one merged, interpolated, typed plan.
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,10 +15,25 @@ use super::{interpolate, local, merge, typed};
 pub struct LoadedPlan {
     pub plan: Plan,
     index: Index,
-    /// The merged tree, for the checks that walk it; dropped after them.
-    tree: Node,
+    /// What the checks that walk the tree found before the typed plan
+    /// consumed it.
+    pub(crate) findings: TreeFindings,
+    /// The merged tree, read again only when an error needs a location the
+    /// index does not keep (e.g. where a policy's inline text starts).
+    tree: OnceCell<Node>,
+    files: Vec<PathBuf>,
+    options: LoadOptions,
     /// The limit `file:` sources were loaded with; policy files read later keep it.
     pub max_source_bytes: u64,
+}
+
+/// Findings of the tree walks, kept for `validate` and its warnings.
+#[derive(Debug, Default)]
+pub(crate) struct TreeFindings {
+    /// A `generate` source outside kv fixture data: where, and its path.
+    pub generate_outside_kv: Option<(Loc, String)>,
+    /// Literal secrets too short to scrub reliably.
+    pub short_secrets: Vec<String>,
 }
 
 impl LoadedPlan {
@@ -33,20 +49,16 @@ impl LoadedPlan {
         self.index.root().clone()
     }
 
-    /// The merged, interpolated tree the typed plan was made from; an empty
-    /// document after `release_tree`.
+    /// The merged, interpolated tree the typed plan was made from. The
+    /// typed plan consumed it, so it is read again from the files (once):
+    /// only error paths need it.
     pub fn tree(&self) -> &Node {
-        &self.tree
-    }
-
-    /// Frees the tree once the checks that walk it have run: on a plan of
-    /// tens of thousands of objects it is the largest part of the plan in
-    /// memory, and locations stay available through `loc`.
-    pub fn release_tree(&mut self) {
-        self.tree = Node {
-            value: node::Value::Null,
-            loc: self.index.root().clone(),
-        };
+        self.tree.get_or_init(|| {
+            merged_tree(&self.files, self.options).unwrap_or_else(|_| Node {
+                value: node::Value::Null,
+                loc: self.root_loc(),
+            })
+        })
     }
 }
 
@@ -56,14 +68,39 @@ pub fn load(files: &[PathBuf]) -> Result<LoadedPlan, PlanError> {
 }
 
 /// `options`: a `LocalSources` alone means the default `file:` size limit.
+///
+/// The tree is walked (locations, checks) and then consumed by the typed
+/// plan, so a large plan is not held twice.
 pub fn load_with(
     files: &[PathBuf],
     options: impl Into<LoadOptions>,
 ) -> Result<LoadedPlan, PlanError> {
     let options = options.into();
+    let files = expand(files)?;
+    let root = merged_tree(&files, options)?;
+    let index = Index::build(&root);
+    let findings = TreeFindings {
+        generate_outside_kv: super::validate::generate_outside_kv(&root),
+        short_secrets: super::warnings::short_secrets_in(&root),
+    };
+    // A type error needs the tree to point at its line: read it again.
+    let plan = typed::typed(root, || merged_tree(&files, options).ok())?;
+    Ok(LoadedPlan {
+        plan,
+        index,
+        findings,
+        tree: OnceCell::new(),
+        files,
+        options,
+        max_source_bytes: options.max_source_bytes,
+    })
+}
+
+/// The files read, merged, interpolated and with local sources prepared.
+fn merged_tree(files: &[PathBuf], options: LoadOptions) -> Result<Node, PlanError> {
     let mut merged: Option<Node> = None;
-    for path in expand(files)? {
-        let doc = read_doc(&path)?;
+    for path in files {
+        let doc = read_doc(path)?;
         merged = Some(match merged {
             None => doc,
             Some(base) => merge::merge(base, doc),
@@ -72,13 +109,7 @@ pub fn load_with(
     let mut root = merged.ok_or(PlanError::NoFiles)?;
     interpolate::interpolate_tree(&mut root)?;
     local::prepare(&mut root, &mut Vec::new(), options)?;
-    let plan = typed::typed(&root)?;
-    Ok(LoadedPlan {
-        plan,
-        index: Index::build(&root),
-        tree: root,
-        max_source_bytes: options.max_source_bytes,
-    })
+    Ok(root)
 }
 
 /// `-f DIR` stands for the directory's `*.yaml`/`*.yml` files in name order.
@@ -151,179 +182,5 @@ fn yaml_error(file: &str, err: &serde_saphyr::Error) -> PlanError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    #[test]
-    fn overlays_merge_maps_replace_leaves_and_remove_nulls() {
-        let dir = tempfile::tempdir().unwrap();
-        let base = write(
-            dir.path(),
-            "base.yaml",
-            "version: 1\nmounts:\n  app: {type: kv, description: base}\n  old: {type: kv}\npolicies:\n  p: 'path \"a\" {}'\n",
-        );
-        let prod = write(
-            dir.path(),
-            "prod.yaml",
-            "mounts:\n  app: {description: prod}\n  old: null\n",
-        );
-        let loaded = load(&[base, prod]).unwrap();
-        let app = &loaded.plan.mounts["app"];
-        assert_eq!(app.kind, "kv");
-        assert_eq!(app.description.as_deref(), Some("prod"));
-        assert!(!loaded.plan.mounts.contains_key("old"));
-        let loc = loaded.loc(&["mounts", "app"]).unwrap();
-        assert!(loc.file.ends_with("prod.yaml"), "{loc}");
-    }
-
-    #[test]
-    fn a_directory_loads_its_yaml_files_in_name_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let plans = dir.path().join("plan.d");
-        std::fs::create_dir(&plans).unwrap();
-        write(
-            &plans,
-            "20-kv.yaml",
-            "mounts:\n  app: {type: kv, description: later}\n",
-        );
-        write(
-            &plans,
-            "10-mounts.yml",
-            "version: 1\nmounts:\n  app: {type: kv, description: first}\n",
-        );
-        write(&plans, "30-notes.txt", "not: [yaml");
-        write(&plans, ".hidden.yaml", "not: [yaml");
-        std::fs::create_dir(plans.join("sub.yaml")).unwrap();
-        let loaded = load(std::slice::from_ref(&plans)).unwrap();
-        assert_eq!(
-            loaded.plan.mounts["app"].description.as_deref(),
-            Some("later")
-        );
-        let loc = loaded.loc(&["mounts", "app"]).unwrap();
-        assert!(loc.file.ends_with("20-kv.yaml"), "{loc}");
-
-        let empty = dir.path().join("empty");
-        std::fs::create_dir(&empty).unwrap();
-        write(&empty, "README.md", "nothing here");
-        let err = load(&[empty]).err().unwrap();
-        assert!(matches!(err, PlanError::EmptyDir { .. }), "{err}");
-        assert!(err.to_string().contains("*.yaml"), "{err}");
-    }
-
-    #[test]
-    fn objects_and_their_fields_are_located_at_any_depth() {
-        let dir = tempfile::tempdir().unwrap();
-        let plan = write(
-            dir.path(),
-            "p.yaml",
-            "version: 1\nauth:\n  kubernetes:\n    type: kubernetes\n    roles:\n      api:\n        token_tll: 1h\n\
-             databases:\n  database:\n    static_roles:\n      x:\n        password_policy: p\n\
-             writes:\n  - path: a/b\n    data:\n      field: {deep: [0, 1]}\n",
-        );
-        let loaded = load(&[plan]).unwrap();
-        let line = |path: &[&str]| loaded.loc(path).map(|l| l.line);
-        assert_eq!(
-            line(&["auth", "kubernetes", "roles", "api", "token_tll"]),
-            Some(7)
-        );
-        let static_role = [
-            "databases",
-            "database",
-            "static_roles",
-            "x",
-            "password_policy",
-        ];
-        assert_eq!(line(&static_role), Some(12));
-        assert_eq!(line(&["writes", "0", "data", "field"]), Some(16));
-        assert_eq!(
-            line(&["writes", "0", "data", "field", "deep", "1"]),
-            Some(16)
-        );
-        assert_eq!(line(&["writes", "0", "data", "nope"]), None);
-    }
-
-    #[test]
-    fn locations_outlive_the_released_tree() {
-        let dir = tempfile::tempdir().unwrap();
-        let plan = write(
-            dir.path(),
-            "p.yaml",
-            "version: 1\nauth:\n  kubernetes:\n    type: kubernetes\n    roles:\n      api:\n        token_policies: [a, b]\n",
-        );
-        let mut loaded = load(&[plan]).unwrap();
-        loaded.release_tree();
-        assert!(matches!(loaded.tree().value, node::Value::Null));
-        let item = loaded.loc(&["auth", "kubernetes", "roles", "api", "token_policies", "1"]);
-        assert_eq!(item.map(|l| (l.line, l.column)), Some((7, 29)));
-        assert_eq!(loaded.loc(&["auth", "kubernetes", "roles", "nope"]), None);
-        assert_eq!(loaded.root_loc().line, 1);
-    }
-
-    #[test]
-    fn unknown_field_points_at_the_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let plan = write(
-            dir.path(),
-            "p.yaml",
-            "version: 1\nmounts:\n  app:\n    type: kv\n    descripton: typo\n",
-        );
-        let err = load(&[plan]).err().unwrap();
-        let text = err.to_string();
-        assert!(text.contains("p.yaml:5:5"), "{text}");
-        assert!(text.contains("mounts.app"), "{text}");
-        assert!(text.contains("descripton"), "{text}");
-    }
-
-    #[test]
-    fn wrong_type_names_the_field_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let plan = write(
-            dir.path(),
-            "p.yaml",
-            "version: 1\nkv:\n  app:\n    a/b:\n      mode: sometimes\n      data: {}\n",
-        );
-        let text = load(&[plan]).err().unwrap().to_string();
-        assert!(text.contains("p.yaml:5:"), "{text}");
-        assert!(text.contains("kv.app.a/b.mode"), "{text}");
-    }
-
-    #[test]
-    fn file_sources_resolve_relative_to_their_plan() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "ops.hcl", "path \"x\" {}\n");
-        let plan = write(
-            dir.path(),
-            "p.yaml",
-            "version: 1\npolicies:\n  ops: {file: ops.hcl}\n  gone: {file: nope.hcl}\n",
-        );
-        let text = load(&[plan]).err().unwrap().to_string();
-        assert!(text.contains("p.yaml:4:"), "{text}");
-        assert!(text.contains("nope.hcl"), "{text}");
-    }
-
-    #[test]
-    fn an_overlay_source_replaces_the_base_source() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "pw.txt", "from-file");
-        let base = write(
-            dir.path(),
-            "base.yaml",
-            "version: 1\nkv:\n  app:\n    db:\n      data: {password: {env: VC_T_UNSET_PW}}\n",
-        );
-        let prod = write(
-            dir.path(),
-            "prod.yaml",
-            "kv:\n  app:\n    db:\n      data: {password: {file: pw.txt}}\n",
-        );
-        let loaded = load(&[base, prod]).unwrap();
-        let value = &loaded.plan.kv["app"]["db"].data["password"];
-        let expected = dir.path().join("pw.txt").display().to_string();
-        assert_eq!(value, &serde_json::json!({ "file": expected }));
-    }
-}
+#[path = "load_tests.rs"]
+mod tests;

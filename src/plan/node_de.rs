@@ -1,5 +1,7 @@
-//! The tree read in place by serde: the typed plan is deserialized straight
-//! from the nodes, without a JSON copy of the whole plan in between.
+//! The tree read by serde: the typed plan is deserialized straight from
+//! the nodes, without a JSON copy of the whole plan in between. The tree is
+//! consumed: strings move into the typed plan and each part of the tree is
+//! freed once read, so a large plan is never held twice.
 //!
 //! Answers exactly like `serde_json::Value` would for `Node::to_json()`
 //! (the error type is serde_json's, so messages stay the same).
@@ -12,42 +14,38 @@ use super::numbers::{float_out, FloatOut};
 
 type Error = serde_json::Error;
 
-impl<'de> de::Deserializer<'de> for &'de Node {
+impl<'de> de::Deserializer<'de> for Node {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match &self.value {
+        match self.value {
             Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Int(i) => match u64::try_from(*i) {
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Int(i) => match u64::try_from(i) {
                 Ok(u) => visitor.visit_u64(u),
-                Err(_) => visitor.visit_i64(*i),
+                Err(_) => visitor.visit_i64(i),
             },
-            Value::Float(f) => visit_float(*f, visitor),
-            Value::Str(s) => visitor.visit_borrowed_str(s),
+            Value::Float(f) => visit_float(f, visitor),
+            Value::Str(s) => visitor.visit_string(s),
             Value::Seq(items) => {
-                let mut seq = Items(items.iter());
+                let len = items.len();
+                let mut seq = Items(items.into_iter());
                 let value = visitor.visit_seq(&mut seq)?;
                 match seq.0.len() {
                     0 => Ok(value),
-                    _ => Err(de::Error::invalid_length(
-                        items.len(),
-                        &"fewer elements in array",
-                    )),
+                    _ => Err(de::Error::invalid_length(len, &"fewer elements in array")),
                 }
             }
             Value::Map(entries) => {
+                let len = entries.len();
                 let mut map = Entries {
-                    iter: entries.iter(),
+                    iter: entries.into_iter(),
                     value: None,
                 };
                 let value = visitor.visit_map(&mut map)?;
                 match map.iter.len() {
                     0 => Ok(value),
-                    _ => Err(de::Error::invalid_length(
-                        entries.len(),
-                        &"fewer elements in map",
-                    )),
+                    _ => Err(de::Error::invalid_length(len, &"fewer elements in map")),
                 }
             }
         }
@@ -75,17 +73,20 @@ impl<'de> de::Deserializer<'de> for &'de Node {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match &self.value {
-            Value::Str(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            Value::Map(entries) if entries.len() == 1 => visitor.visit_enum(Tagged {
-                variant: &entries[0].0.name,
-                value: &entries[0].1,
-            }),
+        match self.value {
+            Value::Str(s) => visitor.visit_enum(s.into_deserializer()),
+            Value::Map(mut entries) if entries.len() == 1 => {
+                let (key, value) = entries.swap_remove(0);
+                visitor.visit_enum(Tagged {
+                    variant: key.name,
+                    value,
+                })
+            }
             Value::Map(_) => Err(de::Error::invalid_value(
                 de::Unexpected::Map,
                 &"map with a single key",
             )),
-            _ => Err(de::Error::invalid_type(unexpected(self), &"string or map")),
+            _ => Err(de::Error::invalid_type(unexpected(&self), &"string or map")),
         }
     }
 
@@ -96,7 +97,7 @@ impl<'de> de::Deserializer<'de> for &'de Node {
     }
 }
 
-impl<'de> IntoDeserializer<'de, Error> for &'de Node {
+impl<'de> IntoDeserializer<'de, Error> for Node {
     type Deserializer = Self;
 
     fn into_deserializer(self) -> Self {
@@ -128,9 +129,9 @@ fn unexpected(node: &Node) -> de::Unexpected<'_> {
     }
 }
 
-struct Items<'de>(std::slice::Iter<'de, Node>);
+struct Items(std::vec::IntoIter<Node>);
 
-impl<'de> de::SeqAccess<'de> for Items<'de> {
+impl<'de> de::SeqAccess<'de> for Items {
     type Error = Error;
 
     fn next_element_seed<S: de::DeserializeSeed<'de>>(
@@ -145,13 +146,13 @@ impl<'de> de::SeqAccess<'de> for Items<'de> {
     }
 }
 
-struct Entries<'de> {
-    iter: std::slice::Iter<'de, (Key, Node)>,
+struct Entries {
+    iter: std::vec::IntoIter<(Key, Node)>,
     /// The value of the key just handed out.
-    value: Option<&'de Node>,
+    value: Option<Node>,
 }
 
-impl<'de> de::MapAccess<'de> for Entries<'de> {
+impl<'de> de::MapAccess<'de> for Entries {
     type Error = Error;
 
     fn next_key_seed<S: de::DeserializeSeed<'de>>(
@@ -162,8 +163,7 @@ impl<'de> de::MapAccess<'de> for Entries<'de> {
             return Ok(None);
         };
         self.value = Some(value);
-        let key: de::value::BorrowedStrDeserializer<'de, Error> =
-            de::value::BorrowedStrDeserializer::new(&key.name);
+        let key: de::value::StringDeserializer<Error> = key.name.into_deserializer();
         seed.deserialize(key).map(Some)
     }
 
@@ -180,31 +180,28 @@ impl<'de> de::MapAccess<'de> for Entries<'de> {
 }
 
 /// An externally tagged enum variant with its data.
-struct Tagged<'de> {
-    variant: &'de str,
-    value: &'de Node,
+struct Tagged {
+    variant: String,
+    value: Node,
 }
 
-impl<'de> de::EnumAccess<'de> for Tagged<'de> {
+impl<'de> de::EnumAccess<'de> for Tagged {
     type Error = Error;
-    type Variant = &'de Node;
+    type Variant = Node;
 
-    fn variant_seed<S: de::DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, &'de Node), Error> {
+    fn variant_seed<S: de::DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Node), Error> {
         let variant = seed.deserialize(self.variant.into_deserializer())?;
         Ok((variant, self.value))
     }
 }
 
-impl<'de> de::VariantAccess<'de> for &'de Node {
+impl<'de> de::VariantAccess<'de> for Node {
     type Error = Error;
 
     fn unit_variant(self) -> Result<(), Error> {
         match self.value {
             Value::Null => Ok(()),
-            _ => Err(de::Error::invalid_type(unexpected(self), &"unit variant")),
+            _ => Err(de::Error::invalid_type(unexpected(&self), &"unit variant")),
         }
     }
 
@@ -239,8 +236,8 @@ mod tests {
         T: for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
     {
         let node = parse(&Arc::from("t.yaml"), yaml).unwrap();
-        let direct = T::deserialize(&node).map_err(|e| e.to_string());
         let via_json = serde_json::from_value::<T>(node.to_json()).map_err(|e| e.to_string());
+        let direct = T::deserialize(node).map_err(|e| e.to_string());
         assert_eq!(direct, via_json, "{yaml}");
     }
 

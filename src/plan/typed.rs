@@ -4,7 +4,10 @@ use super::error::PlanError;
 use super::model::Plan;
 use super::node::{Loc, Node, Value};
 
-pub fn typed(root: &Node) -> Result<Plan, PlanError> {
+/// Consumes the tree; `tree_again` gives it back (read anew) when an error
+/// needs a location.
+pub fn typed(root: Node, tree_again: impl FnOnce() -> Option<Node>) -> Result<Plan, PlanError> {
+    let root_loc = root.loc.clone();
     let mut plan = serde_path_to_error::deserialize::<_, Plan>(root).map_err(|err| {
         let segments: Vec<String> = err
             .path()
@@ -17,7 +20,10 @@ pub fn typed(root: &Node) -> Result<Plan, PlanError> {
             })
             .collect();
         let message = err.inner().to_string();
-        let loc = locate(root, &segments, &message);
+        let loc = match tree_again() {
+            Some(tree) => locate(&tree, &segments, &message),
+            None => root_loc,
+        };
         PlanError::Field {
             loc,
             path: if segments.is_empty() {

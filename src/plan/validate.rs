@@ -24,7 +24,15 @@ pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
     super::model::validate_tokens(loaded)?;
     super::model::validate_prune(loaded)?;
     super::model::validate_external_secrets(loaded)?;
-    no_generate_outside_kv(loaded.tree(), &mut Vec::new())?;
+    if let Some((loc, path)) = &loaded.findings.generate_outside_kv {
+        return Err(PlanError::Field {
+            loc: loc.clone(),
+            path: path.clone(),
+            message: "`generate` is only allowed in kv fixture data, where the generated value is kept in Vault; \
+                      store it in a kv fixture and read it from there, or use env, file or secretKeyRef"
+                .into(),
+        });
+    }
     super::policies::check_policies(loaded)
 }
 
@@ -231,39 +239,35 @@ fn check_path(path: &str) -> Result<(), String> {
 
 /// `generate` only makes sense where the value is persisted: KV fixture
 /// data (`kv.<mount>.<secret>.data`), at any depth there.
-fn no_generate_outside_kv(node: &Node, path: &mut Vec<String>) -> Result<(), PlanError> {
+/// The first `generate` source outside kv fixture data: where, and its path.
+pub(crate) fn generate_outside_kv(root: &Node) -> Option<(Loc, String)> {
+    find_generate(root, &mut Vec::new())
+}
+
+fn find_generate(node: &Node, path: &mut Vec<String>) -> Option<(Loc, String)> {
     if let [section, _, _, data, ..] = path.as_slice() {
         if section == "kv" && data == "data" {
-            return Ok(());
+            return None;
         }
     }
     if node.source_kind() == Some("generate") {
-        return Err(PlanError::Field {
-            loc: node.loc.clone(),
-            path: path.join("."),
-            message: "`generate` is only allowed in kv fixture data, where the generated value is kept in Vault; \
-                      store it in a kv fixture and read it from there, or use env, file or secretKeyRef"
-                .into(),
-        });
+        return Some((node.loc.clone(), path.join(".")));
     }
     match &node.value {
-        Value::Map(entries) => {
-            for (key, child) in entries {
-                path.push(key.name.clone());
-                no_generate_outside_kv(child, path)?;
-                path.pop();
-            }
-        }
-        Value::Seq(items) => {
-            for (i, child) in items.iter().enumerate() {
-                path.push(i.to_string());
-                no_generate_outside_kv(child, path)?;
-                path.pop();
-            }
-        }
-        _ => {}
+        Value::Map(entries) => entries.iter().find_map(|(key, child)| {
+            path.push(key.name.clone());
+            let found = find_generate(child, path);
+            path.pop();
+            found
+        }),
+        Value::Seq(items) => items.iter().enumerate().find_map(|(i, child)| {
+            path.push(i.to_string());
+            let found = find_generate(child, path);
+            path.pop();
+            found
+        }),
+        _ => None,
     }
-    Ok(())
 }
 
 #[cfg(test)]

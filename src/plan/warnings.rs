@@ -29,7 +29,15 @@ const MIN_SCRUBBED_LEN: usize = 8;
 pub fn warnings(loaded: &LoadedPlan) -> Vec<String> {
     let mut out = Vec::new();
     policy_names(loaded, &mut out);
-    if let Value::Map(sections) = &loaded.tree().value {
+    out.extend(loaded.findings.short_secrets.iter().cloned());
+    out
+}
+
+/// The short-literal-secret warnings of the merged tree (before the typed
+/// plan consumes it).
+pub(crate) fn short_secrets_in(root: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Value::Map(sections) = &root.value {
         for (key, section) in sections {
             // Policy sections hold HCL text keyed by policy name, never a secret.
             if !["policies", "password_policies"].contains(&key.name.as_str()) {
