@@ -164,9 +164,13 @@ fn main() -> ExitCode {
     };
 
     let report = &outcome.report;
-    let rendered = if settings.output == "json" {
-        report.to_json() + "\n"
-    } else if let Some(size) = report.plan {
+    if settings.output == "json" {
+        // Streamed: the report of a large plan is never held as text.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let _ = report.write_json(&mut out).and_then(|()| out.flush());
+        return exit::outcome_code(&outcome, detailed, &settings);
+    }
+    let rendered = if let Some(size) = report.plan {
         format!(
             "plan is valid: {} file(s), {} objects, {} checks\n",
             files.len(),

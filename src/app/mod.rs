@@ -150,7 +150,7 @@ pub async fn run(
         };
         return Ok(Outcome { status, report });
     }
-    let stages = engine::stages(&mut loaded);
+    let mut stages = engine::stages(&mut loaded);
     if command == Command::Validate {
         report.plan = Some(PlanSize {
             objects: stages.iter().map(|s| s.resources.len()).sum(),
@@ -176,7 +176,7 @@ pub async fn run(
     ctx.planning = command == Command::Plan;
     namespace::enter(&mut ctx, &loaded).await?;
     ctx.ownership = ownership::ownership_of(&loaded, settings)?;
-    let result = converge_and_verify(&ctx, &loaded, &stages, command, settings, report).await;
+    let result = converge_and_verify(&ctx, &loaded, &mut stages, command, settings, report).await;
     // The token from our login must not outlive the run, whatever happened.
     signals::revoke_login_token().await;
     // The server stayed away past the budget: one message, not one per object.
@@ -221,7 +221,7 @@ pub(crate) async fn session(
 async fn converge_and_verify(
     ctx: &Context,
     loaded: &LoadedPlan,
-    stages: &[engine::Stage],
+    stages: &mut [engine::Stage],
     command: Command,
     settings: &Settings,
     mut report: Report,

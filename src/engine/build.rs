@@ -14,9 +14,19 @@ use crate::resources::Resource;
 
 pub struct Stage {
     pub name: &'static str,
+    /// Empty once the stage ran and released them (`ran` then lists them).
     pub resources: Vec<Box<dyn Resource>>,
     /// Run one after another in plan order (`writes`: a later one may need an earlier one).
     pub sequential: bool,
+    /// The objects of a stage that ran, after `release`.
+    ran: Vec<RanObject>,
+}
+
+/// What the steps after converge (prune) need of an object whose resource
+/// was freed: its path, and whether it is recorded for ownership.
+struct RanObject {
+    path: String,
+    recorded: bool,
 }
 
 impl Stage {
@@ -25,7 +35,30 @@ impl Stage {
             name,
             resources,
             sequential: false,
+            ran: Vec::new(),
         }
+    }
+
+    /// Frees the resources of a stage that ran: on a large plan they are
+    /// most of what a run holds, and later stages and the report no longer
+    /// need their fields.
+    pub fn release(&mut self) {
+        self.ran.extend(self.resources.drain(..).map(|r| RanObject {
+            recorded: r.ownership().is_some(),
+            path: r.id().path.clone(),
+        }));
+        self.resources.shrink_to_fit();
+    }
+
+    /// Every object of the stage, released or not: its Vault path and
+    /// whether it is recorded for ownership.
+    pub fn objects(&self) -> impl Iterator<Item = (&str, bool)> {
+        let ran = self.ran.iter().map(|o| (o.path.as_str(), o.recorded));
+        let pending = self
+            .resources
+            .iter()
+            .map(|r| (r.id().path.as_str(), r.ownership().is_some()));
+        ran.chain(pending)
     }
 }
 

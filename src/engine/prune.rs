@@ -48,15 +48,15 @@ pub async fn prune(
         .collect();
     let planned: HashSet<&str> = stages
         .iter()
-        .flat_map(|s| s.resources.iter().map(|r| r.id().path.as_str()))
+        .flat_map(|s| s.objects().map(|(path, _)| path))
         .collect();
     out.unowned = stages
         .iter()
-        .flat_map(|s| s.resources.iter())
-        .filter(|r| r.ownership().is_some() && !owned.contains_key(&r.id().path))
-        .filter(|r| {
+        .flat_map(Stage::objects)
+        .filter(|&(path, recorded)| recorded && !owned.contains_key(path))
+        .filter(|(path, _)| {
             matches!(
-                actions.get(r.id().path.as_str()),
+                actions.get(path),
                 Some(Action::Unchanged | Action::Update | Action::Synced)
             )
         })

@@ -28,7 +28,7 @@ pub type Failed = HashMap<String, String>;
 
 pub async fn converge(
     ctx: &Context,
-    stages: &[Stage],
+    stages: &mut [Stage],
     mode: Mode,
     concurrency: usize,
     gate: &mut FieldsGate,
@@ -41,7 +41,8 @@ pub async fn converge(
     let halted = mode == Mode::Apply && gate.found_any();
     let mut progress =
         super::progress::Progress::new(stages.iter().map(|s| s.resources.len()).sum());
-    for (s, stage) in stages.iter().enumerate() {
+    for s in 0..stages.len() {
+        let stage = &stages[s];
         progress.advance(0, stage.name);
         if ctx.vault.gave_up().is_some() {
             // The server is gone for good: the run ends with one message.
@@ -136,10 +137,11 @@ pub async fn converge(
         }
         reports.extend(outcomes.into_iter().map(|(_, o)| o));
         timings.push(StageTiming {
-            stage: stage.name,
-            objects: stage.resources.len(),
+            stage: stages[s].name,
+            objects: stages[s].resources.len(),
             ms: started.elapsed().as_millis() as u64,
         });
+        stages[s].release();
     }
     progress.finish();
     if mode == Mode::Apply {

@@ -7,6 +7,9 @@
 //! message is still masked.
 
 mod fingerprint;
+mod lines;
+
+pub use lines::ScrubLines;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +32,9 @@ struct Known {
     /// Hash → indexes into `secrets`, to register each value once in
     /// logarithmic time without keeping a second copy of it.
     seen: BTreeMap<u64, Vec<usize>>,
+    /// Indexes into `secrets` of those too long for the automaton, so a
+    /// scrub does not walk every secret to find them.
+    long: Vec<usize>,
     /// Built on first use after a change; `Some(None)` when there is
     /// nothing the automaton could hold.
     matcher: Option<Option<aho_corasick::AhoCorasick>>,
@@ -38,6 +44,7 @@ static KNOWN_SECRETS: RwLock<Known> = RwLock::new(Known {
     secrets: Vec::new(),
     fingerprints: Vec::new(),
     seen: BTreeMap::new(),
+    long: Vec::new(),
     matcher: None,
 });
 
@@ -119,6 +126,9 @@ pub fn register(value: &str) {
         .entry(hash)
         .or_default()
         .push(known.secrets.len());
+    if value.len() > AUTOMATON_MAX_LEN {
+        known.long.push(known.secrets.len());
+    }
     known.secrets.push(value.to_owned());
     known.matcher = None;
 }
@@ -203,7 +213,7 @@ pub fn scrub(text: &str) -> String {
         let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
         match &known.matcher {
             Some(matcher) => {
-                let out = replace_all(matcher, &known.secrets, text);
+                let out = replace_all(matcher, &known, text);
                 return fingerprint::mask(out, &known.fingerprints, REDACTED);
             }
             None if known.secrets.is_empty() => {
@@ -230,7 +240,7 @@ pub fn scrub(text: &str) -> String {
     }
     let known = known;
     let out = match &known.matcher {
-        Some(matcher) => replace_all(matcher, &known.secrets, text),
+        Some(matcher) => replace_all(matcher, &known, text),
         None => text.to_owned(),
     };
     fingerprint::mask(out, &known.fingerprints, REDACTED)
@@ -241,19 +251,21 @@ pub fn scrub(text: &str) -> String {
 /// scrubber's memory near the size of the secrets themselves.
 const AUTOMATON_MAX_LEN: usize = 4096;
 
-fn replace_all(
-    matcher: &Option<aho_corasick::AhoCorasick>,
-    secrets: &[String],
-    text: &str,
-) -> String {
+/// Costs a pass over `text`, not a step per registered secret: it runs
+/// once per line of a large report.
+fn replace_all(matcher: &Option<aho_corasick::AhoCorasick>, known: &Known, text: &str) -> String {
     let mut out = match matcher {
         Some(matcher) => {
-            let replacements = vec![REDACTED; matcher.patterns_len()];
-            matcher.replace_all(text, &replacements)
+            let mut out = String::with_capacity(text.len());
+            matcher.replace_all_with(text, &mut out, |_, _, out| {
+                out.push_str(REDACTED);
+                true
+            });
+            out
         }
         None => text.to_owned(),
     };
-    for long in secrets.iter().filter(|s| s.len() > AUTOMATON_MAX_LEN) {
+    for long in known.long.iter().map(|&i| &known.secrets[i]) {
         if out.len() >= long.len() && out.contains(long.as_str()) {
             out = out.replace(long.as_str(), REDACTED);
         }

@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use crate::resources::{Action, FailureClass, FieldChange, Kind, ObjectId};
-use crate::secret::scrub;
 use crate::vault::RequestCounts;
 
 mod text;
@@ -177,13 +176,24 @@ impl Report {
         text::render(self, style)
     }
 
-    pub fn to_json(&self) -> String {
-        // Plain strings and numbers: serializing cannot fail, and must not panic.
-        let json = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
-            serde_json::json!({ "error": format!("the report could not be serialized: {e}") })
-                .to_string()
-        });
-        scrub(&json)
+    /// The report as pretty JSON, scrubbed line by line as it is written:
+    /// a large report is never held as text (a newline inside a JSON string
+    /// is escaped, so no secret spans two lines).
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut lines = crate::secret::ScrubLines::new(out);
+        // Plain strings and numbers: serializing cannot fail, and must not
+        // panic; an I/O error is the only error.
+        if let Err(e) = serde_json::to_writer_pretty(&mut lines, self) {
+            if let Some(kind) = e.io_error_kind() {
+                return Err(kind.into());
+            }
+            let note = serde_json::json!({ "error": format!("the report could not be serialized: {e}") });
+            lines.write_all(b"\n")?;
+            lines.write_all(note.to_string().as_bytes())?;
+        }
+        lines.write_all(b"\n")?;
+        lines.finish().map(drop)
     }
 }
 
