@@ -8,7 +8,6 @@
 //! it depends on, so a failure skips only what needs it.
 
 use super::sections;
-use crate::plan::model::Built;
 use crate::plan::LoadedPlan;
 use crate::resources::Resource;
 
@@ -62,27 +61,24 @@ impl Stage {
     }
 }
 
-/// The stages of `loaded`. The plan's bulk sections (auth roles and users,
-/// KV fixtures, policies) are freed as soon as their resources hold their
-/// copies, so the two are never in memory together; the plan keeps the
-/// rest (`Plan::release` says what a run may no longer read).
+/// The stages of `loaded`. The plan's bulk sections (ACL policies, auth
+/// roles, users, groups, certs and paths, KV fixtures) move into their
+/// resources, so no object is held twice; a run reads them nowhere else.
 pub fn stages(loaded: &mut LoadedPlan) -> Vec<Stage> {
     let mut first = sections::mounts_and_auth_methods(loaded);
     first.extend(sections::audit_devices(loaded));
+    // Tokens name the planned policies they need: built before those move.
+    let tokens = sections::tokens(loaded);
     let mut policies = sections::policies(loaded);
     policies.extend(sections::audit_request_headers(loaded));
     let mut config = sections::auth_config_roles_users(loaded);
-    loaded.plan.release(Built::AuthObjects);
     config.extend(sections::database_connections(loaded));
     config.extend(sections::pki_cas(loaded));
     let mut roles = sections::database_roles(loaded);
     roles.extend(sections::pki_roles(loaded));
     roles.extend(sections::identity_entities_and_groups(loaded));
     let mut kv_and_tokens = sections::kv_fixtures(loaded);
-    loaded.plan.release(Built::KvFixtures);
-    // Tokens name the planned policies they need.
-    kv_and_tokens.extend(sections::tokens(loaded));
-    loaded.plan.release(Built::Policies);
+    kv_and_tokens.extend(tokens);
     let mut stages = vec![
         Stage::new("plugins", sections::plugins(loaded)),
         Stage::new("namespaces", sections::namespaces(loaded)),

@@ -188,7 +188,8 @@ impl Report {
             if let Some(kind) = e.io_error_kind() {
                 return Err(kind.into());
             }
-            let note = serde_json::json!({ "error": format!("the report could not be serialized: {e}") });
+            let note =
+                serde_json::json!({ "error": format!("the report could not be serialized: {e}") });
             lines.write_all(b"\n")?;
             lines.write_all(note.to_string().as_bytes())?;
         }

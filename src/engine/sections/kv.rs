@@ -7,15 +7,18 @@ use crate::plan::LoadedPlan;
 use crate::resources::kv::KvResource;
 use crate::resources::{deps, Kind, Resource};
 
-/// The KV fixtures (`kv`).
-pub(in crate::engine) fn kv_fixtures(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+/// The KV fixtures (`kv`), moved out of the plan into their resources (a
+/// run reads them nowhere else).
+pub(in crate::engine) fn kv_fixtures(loaded: &mut LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let kv = std::mem::take(&mut loaded.plan.kv);
+    let loaded = &*loaded;
     let plan = &loaded.plan;
     let mut fixtures: Vec<Box<dyn Resource>> = Vec::new();
-    for (mount, entries) in &plan.kv {
-        let mount = trim(mount);
+    for (mount, entries) in kv {
+        let mount = trim(&mount);
         let declared_version = plan.mounts.get(&mount).map(declared_kv_version);
         for (path, fixture) in entries {
-            let path = trim(path);
+            let path = trim(&path);
             let vault_path = match declared_version {
                 Some(1) => format!("{mount}/{path}"),
                 _ => format!("{mount}/data/{path}"),
@@ -35,7 +38,7 @@ pub(in crate::engine) fn kv_fixtures(loaded: &LoadedPlan) -> Vec<Box<dyn Resourc
                 mount: mount.clone(),
                 path,
                 mode: fixture.mode,
-                data: fixture.data.clone(),
+                data: fixture.data,
             }));
         }
     }

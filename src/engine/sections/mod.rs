@@ -28,7 +28,7 @@ pub(super) use tokens::tokens;
 pub(super) use writes::writes;
 
 use super::fields_gate::FieldSet;
-use crate::plan::model::{split_sync, Fields, SyncPolicy};
+use crate::plan::model::{split_sync, sync_setting, Fields, SyncPolicy, SYNC_FIELD};
 use crate::plan::LoadedPlan;
 use crate::resources::fields::FieldsResource;
 use crate::resources::{deps, Kind, ObjectId, Resource};
@@ -122,4 +122,15 @@ fn trim(p: &str) -> String {
 /// it) leaves the default and the fields as they are.
 fn sync_of(fields: &Fields) -> (SyncPolicy, Fields) {
     split_sync(fields).unwrap_or((SyncPolicy::default(), fields.clone()))
+}
+
+/// `sync_of` for fields the caller owns: no copy.
+fn take_sync(mut fields: Fields) -> (SyncPolicy, Fields) {
+    match sync_setting(&fields) {
+        Ok(sync) => {
+            fields.remove(SYNC_FIELD);
+            (sync, fields)
+        }
+        Err(_) => (SyncPolicy::default(), fields),
+    }
 }

@@ -7,14 +7,18 @@ use crate::plan::{LoadedPlan, PolicySource};
 use crate::resources::policy::{PolicyResource, LIST_PATH, PASSWORD_LIST_PATH};
 use crate::resources::{deps, Kind, Resource};
 
-/// ACL policies and password policies.
-pub(in crate::engine) fn policies(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
+/// ACL policies and password policies. ACL policies move out of the plan
+/// into their resources (a run reads them nowhere else once the tokens that
+/// name them are built).
+pub(in crate::engine) fn policies(loaded: &mut LoadedPlan) -> Vec<Box<dyn Resource>> {
+    let acl = std::mem::take(&mut loaded.plan.policies);
+    let loaded = &*loaded;
     let plan = &loaded.plan;
     let mut policies: Vec<Box<dyn Resource>> = Vec::new();
-    for (name, source) in &plan.policies {
+    for (name, source) in acl {
         // Vault stores ACL policy names in lower case.
         let stored = name.to_lowercase();
-        let needs = match source {
+        let needs = match &source {
             PolicySource::Inline(text) => accessor_needs(text),
             PolicySource::File { .. } => Vec::new(),
         };
@@ -23,13 +27,13 @@ pub(in crate::engine) fn policies(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>>
                 loaded,
                 Kind::Policy,
                 format!("{LIST_PATH}/{stored}"),
-                &["policies", name],
+                &["policies", &name],
                 deps::policy(&stored),
                 needs,
             ),
             collection: LIST_PATH,
             name: stored,
-            source: source.clone(),
+            source,
         }));
     }
     for (name, p) in &plan.password_policies {

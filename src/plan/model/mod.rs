@@ -335,39 +335,6 @@ impl Plan {
             }
         }
     }
-
-    /// Frees a section whose objects `engine::stages` has copied into its
-    /// resources and that a run reads nowhere else. On a plan of 10,000
-    /// services these copies were 15–20 MB of a run's peak memory.
-    pub fn release(&mut self, built: Built) {
-        match built {
-            Built::AuthObjects => {
-                for method in self.auth.values_mut() {
-                    for objects in [
-                        &mut method.roles,
-                        &mut method.users,
-                        &mut method.groups,
-                        &mut method.certs,
-                        &mut method.paths,
-                    ] {
-                        objects.clear();
-                    }
-                }
-            }
-            Built::Policies => self.policies.clear(),
-            Built::KvFixtures => self.kv.clear(),
-        }
-    }
-}
-
-/// The bulk sections of a plan that `Plan::release` frees once built.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Built {
-    /// Auth roles, users, groups, certs and paths (the methods stay).
-    AuthObjects,
-    /// ACL policies (password policies stay).
-    Policies,
-    KvFixtures,
 }
 
 /// The key of a field map that is ours, not Vault's: `sync` on objects with
@@ -376,16 +343,20 @@ pub const SYNC_FIELD: &str = "sync";
 
 /// Splits our `sync` setting off a field map; the rest goes to Vault.
 pub fn split_sync(fields: &Fields) -> Result<(SyncPolicy, Fields), String> {
+    let sync = sync_setting(fields)?;
     let mut rest = fields.clone();
-    let sync = match rest.remove(SYNC_FIELD) {
-        None => SyncPolicy::default(),
-        Some(serde_json::Value::String(s)) if s == "always" => SyncPolicy::Always,
-        Some(serde_json::Value::String(s)) if s == "if-missing" => SyncPolicy::IfMissing,
-        Some(other) => {
-            return Err(format!(
-                "sync must be `always` or `if-missing`, not {other}"
-            ))
-        }
-    };
+    rest.remove(SYNC_FIELD);
     Ok((sync, rest))
+}
+
+/// Our `sync` setting in `fields` (the default when absent).
+pub fn sync_setting(fields: &Fields) -> Result<SyncPolicy, String> {
+    match fields.get(SYNC_FIELD) {
+        None => Ok(SyncPolicy::default()),
+        Some(serde_json::Value::String(s)) if s == "always" => Ok(SyncPolicy::Always),
+        Some(serde_json::Value::String(s)) if s == "if-missing" => Ok(SyncPolicy::IfMissing),
+        Some(other) => Err(format!(
+            "sync must be `always` or `if-missing`, not {other}"
+        )),
+    }
 }
