@@ -2,17 +2,18 @@
 //! auth roles and users, database roles and static roles. Their fields pass through to
 //! Vault and are compared after normalization.
 
+use super::field_list::FieldList;
 use super::owned::{Owned, PruneKind};
 use super::{converge_fields, resolve_fields, Context, Diff, Kind, ObjectId, Resource};
 use crate::engine::fields_gate::FieldSet;
-use crate::plan::model::{Fields, SyncPolicy};
+use crate::plan::model::SyncPolicy;
 
 pub struct FieldsResource {
     pub id: ObjectId,
     /// `(collection, name)` when the object lives in a LIST-able collection
     /// (`auth/k8s/role`, `database/roles`): one LIST tells which exist.
     pub listing: Option<(String, String)>,
-    pub fields: Fields,
+    pub fields: FieldList,
     /// `always`: write-only fields are written on every run.
     pub sync: SyncPolicy,
     /// Checked against the server's API description before any write.

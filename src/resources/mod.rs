@@ -9,6 +9,7 @@ pub mod compare;
 pub mod context;
 pub mod database;
 pub mod error;
+pub mod field_list;
 pub mod fields;
 pub mod home;
 pub mod identity;
@@ -187,9 +188,9 @@ pub trait Resource: Send + Sync {
 
 /// Resolves a map of planned fields (sources at any depth, auth accessors),
 /// noting which ones came from sources.
-pub async fn resolve_fields(
+pub async fn resolve_fields<'f>(
     ctx: &Context,
-    fields: &BTreeMap<String, Json>,
+    fields: impl IntoIterator<Item = (&'f String, &'f Json)>,
 ) -> Result<BTreeMap<String, Planned>, ObjectError> {
     let mut out = BTreeMap::new();
     for (name, value) in fields {

@@ -66,7 +66,7 @@ pub(in crate::engine) fn auth_config_roles_users(
                     &["auth", &path, "config"],
                     Some((format!("auth/{path}"), a.kind.clone())),
                 ),
-                fields,
+                fields: fields.into(),
                 sync,
             }));
         }
@@ -114,7 +114,7 @@ pub(in crate::engine) fn auth_config_roles_users(
                 ),
                 listing: None,
                 check: field_set(loaded, &vault_path, &fields, &at, Some(mount.clone())),
-                fields,
+                fields: fields.into(),
                 sync,
             }));
         }

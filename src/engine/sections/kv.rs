@@ -38,7 +38,7 @@ pub(in crate::engine) fn kv_fixtures(loaded: &mut LoadedPlan) -> Vec<Box<dyn Res
                 mount: mount.clone(),
                 path,
                 mode: fixture.mode,
-                data: fixture.data,
+                data: fixture.data.into(),
             }));
         }
     }

@@ -107,7 +107,7 @@ impl Listed<'_> {
             ),
             listing: Some((self.collection.to_owned(), self.name.to_owned())),
             check: field_set(loaded, &vault_path, &fields, self.at, Some(self.mount)),
-            fields,
+            fields: fields.into(),
             sync,
         })
     }

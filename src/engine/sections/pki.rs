@@ -39,7 +39,7 @@ pub(in crate::engine) fn pki_cas(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> 
                 ),
                 listing: None,
                 check: field_set(loaded, &path, fields, &at, Some(pki_mount(&mount))),
-                fields: fields.clone(),
+                fields: fields.clone().into(),
                 sync: SyncPolicy::IfMissing,
             }));
         }

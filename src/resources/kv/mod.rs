@@ -16,9 +16,10 @@ use stamp::stamp_only;
 
 use super::compare::{self, FieldChange};
 use super::context::table_entry;
+use super::field_list::FieldList;
 use super::mount::kv_version;
 use super::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
-use crate::plan::model::{Fields, KvMode};
+use crate::plan::model::KvMode;
 use crate::secret::{self, is_secret_name};
 use crate::sources::generate::Generate;
 use crate::sources::resolve::SourceError;
@@ -29,7 +30,7 @@ pub struct KvResource {
     pub mount: String,
     pub path: String,
     pub mode: KvMode,
-    pub data: Fields,
+    pub data: FieldList,
     /// The KV version the plan declares for this mount when it enables it
     /// (then the mount may not exist yet in plan mode); `None` otherwise.
     pub declared_version: Option<u8>,
