@@ -6,8 +6,6 @@
 //! been checked, and a plan of tens of thousands of objects costs a few
 //! bytes of locations per node.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use super::node::{Loc, Node, Value};
@@ -15,7 +13,11 @@ use super::node::{Loc, Node, Value};
 pub struct Index {
     files: Vec<Arc<str>>,
     root: Loc,
-    at: HashMap<u64, Packed, BuildHasherDefault<Prehashed>>,
+    /// Path hashes in ascending order; `at[i]` is where `keys[i]` was
+    /// written. Two exact-size arrays: a hash table would hold a third of
+    /// its slots empty, and a pair would pad each entry to 24 bytes.
+    keys: Box<[u64]>,
+    at: Box<[Packed]>,
 }
 
 #[derive(Clone, Copy)]
@@ -27,15 +29,23 @@ struct Packed {
 
 impl Index {
     pub fn build(root: &Node) -> Index {
-        // Sized once: growing would hold the old and the new table at once,
+        // Sized once: growing would hold the old and the new array at once,
         // at the moment the whole plan is in memory.
-        let mut index = Index {
+        let mut builder = Builder {
             files: Vec::new(),
-            root: root.loc.clone(),
-            at: HashMap::with_capacity_and_hasher(count(root), Default::default()),
+            entries: Vec::with_capacity(count(root)),
         };
-        index.add(root, ROOT);
-        index
+        builder.add(root, ROOT);
+        let mut entries = builder.entries;
+        entries.sort_unstable_by_key(|&(hash, _)| hash);
+        // A path written twice (a hash collision, in practice never) keeps one place.
+        entries.dedup_by_key(|&mut (hash, _)| hash);
+        Index {
+            files: builder.files,
+            root: root.loc.clone(),
+            keys: entries.iter().map(|&(hash, _)| hash).collect(),
+            at: entries.into_iter().map(|(_, packed)| packed).collect(),
+        }
     }
 
     /// Where the document starts (for errors about the plan as a whole).
@@ -51,14 +61,22 @@ impl Index {
         let hash = path
             .iter()
             .fold(ROOT, |parent, segment| step(parent, segment));
-        let packed = self.at.get(&hash)?;
+        let packed = &self.at[self.keys.binary_search(&hash).ok()?];
         Some(Loc {
             file: self.files.get(packed.file as usize)?.clone(),
             line: packed.line,
             column: packed.column,
         })
     }
+}
 
+/// Collects every key's and item's location before they are sorted.
+struct Builder {
+    files: Vec<Arc<str>>,
+    entries: Vec<(u64, Packed)>,
+}
+
+impl Builder {
     fn add(&mut self, node: &Node, hash: u64) {
         match &node.value {
             Value::Map(entries) => {
@@ -87,11 +105,14 @@ impl Index {
                 self.files.len() - 1
             }
         };
-        self.at.entry(hash).or_insert(Packed {
-            file: u32::try_from(file).unwrap_or(u32::MAX),
-            line: loc.line,
-            column: loc.column,
-        });
+        self.entries.push((
+            hash,
+            Packed {
+                file: u32::try_from(file).unwrap_or(u32::MAX),
+                line: loc.line,
+                column: loc.column,
+            },
+        ));
     }
 }
 
@@ -118,24 +139,6 @@ fn step(parent: u64, segment: &str) -> u64 {
 
 /// FNV-1a's offset basis.
 const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// The keys are hashes already.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
 
 #[cfg(test)]
 mod tests {
