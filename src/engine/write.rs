@@ -65,10 +65,11 @@ async fn diff_one(
 ) -> Result<(ObjectReport, Change), ObjectReport> {
     let mut report = ObjectReport::new(resource.id(), Action::Unchanged);
     match resource.diff(ctx).await {
-        Ok(change) => {
+        Ok(mut change) => {
             report.action = change.action;
-            report.changes = change.fields.clone();
-            report.write_only = change.write_only.clone();
+            // The change keeps only its requests from here on.
+            report.changes = std::mem::take(&mut change.fields);
+            report.write_only = std::mem::take(&mut change.write_only);
             Ok((report, change))
         }
         Err(e) => Err(failed(report, &e)),
