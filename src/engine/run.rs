@@ -33,7 +33,9 @@ pub async fn converge(
     concurrency: usize,
     gate: &mut FieldsGate,
 ) -> (Vec<ObjectReport>, Vec<StageTiming>, Failed) {
-    let mut reports = Vec::new();
+    // Sized once: growing it near the end of a large run would hold the
+    // old and the new array of reports at once.
+    let mut reports = Vec::with_capacity(stages.iter().map(|s| s.resources.len()).sum());
     let mut timings = Vec::new();
     let mut failed = Failed::new();
     // Unknown fields found before any write stop the whole apply: nothing
