@@ -96,13 +96,17 @@ impl FieldsGate {
         self.waiting_for = None;
         let started = Instant::now();
         self.schema = fetch(ctx).await?;
-        let deferred = std::mem::take(&mut self.deferred);
+        // Objects of the stages that ran are moot (and freed): their turn passed.
+        let deferred: Vec<At> = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .filter(|&(s, _)| s > after)
+            .collect();
         self.run(ctx, stages, deferred).await;
         // Still unknown after its mount exists: nothing can be checked. Objects
         // under a mount a later stage creates wait for it.
         let schema = &self.schema;
         self.deferred.retain(|&(s, i)| {
-            let set = stages[s].resources[i].fields_to_check();
+            let set = stages[s].resources.get(i).and_then(|r| r.fields_to_check());
             set.and_then(|set| set.mount.as_ref())
                 .is_some_and(|(mount, _)| !schema.has_mount(mount))
         });
@@ -128,7 +132,7 @@ impl FieldsGate {
     async fn run(&mut self, ctx: &Context, stages: &[Stage], objects: Vec<At>) {
         let mut confirmed: HashMap<String, Option<HashSet<String>>> = HashMap::new();
         for (s, i) in objects {
-            let Some(set) = stages[s].resources[i].fields_to_check() else {
+            let Some(set) = stages[s].resources.get(i).and_then(|r| r.fields_to_check()) else {
                 continue;
             };
             let names: Vec<&str> = set.fields.iter().map(|(n, _)| n.as_str()).collect();

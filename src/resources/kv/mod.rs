@@ -243,7 +243,7 @@ impl Resource for KvResource {
                 return Ok(stamp_only(stamp));
             }
             if self.mode == KvMode::Overwrite {
-                for name in current.names().filter(|k| !self.data.contains_key(*k)) {
+                for name in current.names().filter(|k| !self.data.contains_key(k)) {
                     fields.push(FieldChange {
                         field: name.to_owned(),
                         old: Some(secret::REDACTED.to_owned()),
