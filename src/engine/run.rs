@@ -35,14 +35,14 @@ pub async fn converge(
 ) -> (Vec<ObjectReport>, Vec<StageTiming>, Failed) {
     // Sized once: growing it near the end of a large run would hold the
     // old and the new array of reports at once.
-    let mut reports = Vec::with_capacity(stages.iter().map(|s| s.resources.len()).sum());
+    let objects = stages.iter().map(|s| s.resources.len()).sum();
+    let mut reports = Vec::with_capacity(objects);
     let mut timings = Vec::new();
     let mut failed = Failed::new();
     // Unknown fields found before any write stop the whole apply: nothing
     // of a plan with a typo is written.
     let halted = mode == Mode::Apply && gate.found_any();
-    let mut progress =
-        super::progress::Progress::new(stages.iter().map(|s| s.resources.len()).sum());
+    let mut progress = super::progress::Progress::new(objects);
     for s in 0..stages.len() {
         let stage = &stages[s];
         progress.advance(0, stage.name);

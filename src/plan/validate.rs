@@ -2,7 +2,7 @@
 
 use super::error::PlanError;
 use super::load::LoadedPlan;
-use super::model::{split_sync, AuthMethod, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
+use super::model::{sync_setting, AuthMethod, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
 use super::node::{Loc, Node, Value};
 pub use super::warnings::warnings;
 use crate::paths::auth::{role_collection, TOKEN_METHOD};
@@ -152,7 +152,7 @@ impl Checks<'_> {
 
     /// Our `sync` field, where it sits among the fields sent to Vault.
     fn sync(&self, path: &[&str], fields: &Fields) -> Result<(), PlanError> {
-        split_sync(fields).map(drop).map_err(|message| {
+        sync_setting(fields).map(drop).map_err(|message| {
             let mut at = path.to_vec();
             at.push(SYNC_FIELD);
             self.invalid(&at, message)

@@ -20,7 +20,7 @@ impl From<Fields> for FieldList {
 
 impl FieldList {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &Json)> {
-        self.0.iter().map(|(name, value)| (name, value))
+        self.into_iter()
     }
 
     pub fn len(&self) -> usize {

@@ -212,8 +212,8 @@ pub fn scrub(text: &str) -> String {
     {
         let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
         match &known.matcher {
-            Some(matcher) => {
-                let out = replace_all(matcher, &known, text);
+            Some(_) => {
+                let out = replace_all(&known, text);
                 return fingerprint::mask(out, &known.fingerprints, REDACTED);
             }
             None if known.secrets.is_empty() => {
@@ -238,11 +238,7 @@ pub fn scrub(text: &str) -> String {
             .ok();
         known.matcher = Some(matcher);
     }
-    let known = known;
-    let out = match &known.matcher {
-        Some(matcher) => replace_all(matcher, &known, text),
-        None => text.to_owned(),
-    };
+    let out = replace_all(&known, text);
     fingerprint::mask(out, &known.fingerprints, REDACTED)
 }
 
@@ -253,8 +249,8 @@ const AUTOMATON_MAX_LEN: usize = 4096;
 
 /// Costs a pass over `text`, not a step per registered secret: it runs
 /// once per line of a large report.
-fn replace_all(matcher: &Option<aho_corasick::AhoCorasick>, known: &Known, text: &str) -> String {
-    let mut out = match matcher {
+fn replace_all(known: &Known, text: &str) -> String {
+    let mut out = match known.matcher.as_ref().and_then(Option::as_ref) {
         Some(matcher) => {
             let mut out = String::with_capacity(text.len());
             matcher.replace_all_with(text, &mut out, |_, _, out| {

@@ -1,6 +1,8 @@
 //! Builds the auth part of the third stage: each auth method's config,
 //! roles, users, groups, certs and other sub-paths.
 
+use std::collections::BTreeMap;
+
 use super::{field_set, object_id, sync_of, take_sync, trim, Listed};
 use crate::engine::needs::fields_accessor_needs;
 use crate::paths::auth::role_collection;
@@ -8,7 +10,6 @@ use crate::plan::model::{AuthMethod, Fields};
 use crate::plan::LoadedPlan;
 use crate::resources::fields::FieldsResource;
 use crate::resources::{deps, Kind, Resource};
-use std::collections::BTreeMap;
 
 /// The objects under one auth method, moved out of the plan.
 struct Objects {

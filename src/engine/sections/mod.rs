@@ -28,7 +28,7 @@ pub(super) use tokens::tokens;
 pub(super) use writes::writes;
 
 use super::fields_gate::FieldSet;
-use crate::plan::model::{split_sync, sync_setting, Fields, SyncPolicy, SYNC_FIELD};
+use crate::plan::model::{sync_setting, Fields, SyncPolicy, SYNC_FIELD};
 use crate::plan::LoadedPlan;
 use crate::resources::fields::FieldsResource;
 use crate::resources::{deps, Kind, ObjectId, Resource};
@@ -121,7 +121,7 @@ fn trim(p: &str) -> String {
 /// Our `sync` setting split off `fields`; an invalid one (validation refuses
 /// it) leaves the default and the fields as they are.
 fn sync_of(fields: &Fields) -> (SyncPolicy, Fields) {
-    split_sync(fields).unwrap_or((SyncPolicy::default(), fields.clone()))
+    take_sync(fields.clone())
 }
 
 /// `sync_of` for fields the caller owns: no copy.

@@ -341,14 +341,6 @@ impl Plan {
 /// write-only fields (auth config, roles, users).
 pub const SYNC_FIELD: &str = "sync";
 
-/// Splits our `sync` setting off a field map; the rest goes to Vault.
-pub fn split_sync(fields: &Fields) -> Result<(SyncPolicy, Fields), String> {
-    let sync = sync_setting(fields)?;
-    let mut rest = fields.clone();
-    rest.remove(SYNC_FIELD);
-    Ok((sync, rest))
-}
-
 /// Our `sync` setting in `fields` (the default when absent).
 pub fn sync_setting(fields: &Fields) -> Result<SyncPolicy, String> {
     match fields.get(SYNC_FIELD) {
