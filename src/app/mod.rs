@@ -236,7 +236,7 @@ async fn converge_and_verify(
         } else {
             Mode::Apply
         };
-        let mut gate = engine::fields_gate::FieldsGate::check(ctx, stages).await?;
+        let mut gate = engine::fields_gate::FieldsGate::check(ctx, loaded, stages).await?;
         let (objects, timings, failed_now) =
             engine::converge(ctx, stages, mode, concurrency, &mut gate).await;
         report.timings.fields_check_ms = gate.elapsed().as_millis() as u64;

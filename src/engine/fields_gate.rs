@@ -10,26 +10,17 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use super::build::Stage;
-use crate::plan::node::Loc;
-use crate::resources::{Context, Kind};
+use crate::plan::LoadedPlan;
+use crate::resources::{CheckedFields, Context, Kind};
 use crate::vault::schema::{mount_types, ApiSchema, FieldCheck};
 use crate::vault::{Method, VaultError};
-
-/// The fields an object writes, for the check.
-pub struct FieldSet {
-    /// The Vault path the fields are written to.
-    pub path: String,
-    /// Each field and where the plan sets it.
-    pub fields: Vec<(String, Option<Loc>)>,
-    /// The planned mount it lives under (`auth/k8s` or `app`) and its type,
-    /// for a check before that mount exists.
-    pub mount: Option<(String, String)>,
-}
 
 /// Objects by (stage, index in stage).
 type At = (usize, usize);
 
-pub struct FieldsGate {
+pub struct FieldsGate<'p> {
+    /// Where each field was declared, for the error.
+    plan: &'p LoadedPlan,
     schema: ApiSchema,
     /// Unknown fields found so far: the error text per object.
     errors: HashMap<At, String>,
@@ -43,9 +34,13 @@ pub struct FieldsGate {
     waiting_for: Option<usize>,
 }
 
-impl FieldsGate {
+impl<'p> FieldsGate<'p> {
     /// Reads the API description and checks every object it can.
-    pub async fn check(ctx: &Context, stages: &[Stage]) -> Result<FieldsGate, VaultError> {
+    pub async fn check(
+        ctx: &Context,
+        plan: &'p LoadedPlan,
+        stages: &[Stage],
+    ) -> Result<FieldsGate<'p>, VaultError> {
         let started = Instant::now();
         let all: Vec<At> = stages
             .iter()
@@ -63,6 +58,7 @@ impl FieldsGate {
                     .any(|r| r.id().kind == Kind::Namespace)
             });
             return Ok(FieldsGate {
+                plan,
                 schema: ApiSchema::unavailable("the plan's namespace does not exist yet".into()),
                 errors: HashMap::new(),
                 deferred: all,
@@ -71,6 +67,7 @@ impl FieldsGate {
             });
         }
         let mut gate = FieldsGate {
+            plan,
             schema: fetch(ctx).await?,
             errors: HashMap::new(),
             deferred: Vec::new(),
@@ -107,8 +104,9 @@ impl FieldsGate {
         let schema = &self.schema;
         self.deferred.retain(|&(s, i)| {
             let set = stages[s].resources.get(i).and_then(|r| r.fields_to_check());
-            set.and_then(|set| set.mount.as_ref())
-                .is_some_and(|(mount, _)| !schema.has_mount(mount))
+            set.is_some_and(|set| {
+                (set.place.mount.as_ref()).is_some_and(|mount| !schema.has_mount(&mount.path))
+            })
         });
         self.elapsed += started.elapsed();
         Ok(())
@@ -135,15 +133,18 @@ impl FieldsGate {
             let Some(set) = stages[s].resources.get(i).and_then(|r| r.fields_to_check()) else {
                 continue;
             };
-            let names: Vec<&str> = set.fields.iter().map(|(n, _)| n.as_str()).collect();
+            let names = &set.names;
             if names.is_empty() {
                 continue;
             }
-            let mut result = self.schema.check(&set.path, &names);
-            if let (FieldCheck::Unchecked(_), Some((mount, kind))) = (&result, &set.mount) {
+            let mut result = self.schema.check(set.path, names);
+            if let (FieldCheck::Unchecked(_), Some(mount)) = (&result, &set.place.mount) {
                 // Borrowed from another mount of the type: only a hint, so
                 // an object it doubts waits until its own mount exists.
-                result = match self.schema.check_like(&set.path, mount, kind, &names) {
+                result = match self
+                    .schema
+                    .check_like(set.path, &mount.path, &mount.kind, names)
+                {
                     FieldCheck::Known => FieldCheck::Known,
                     _ => {
                         self.deferred.push((s, i));
@@ -157,7 +158,7 @@ impl FieldsGate {
                     // plugin sharing a schema name): the path's own help decides.
                     let parent = set.path.rsplit_once('/').map_or("", |(p, _)| p).to_owned();
                     if !confirmed.contains_key(&parent) {
-                        let accepted = path_fields(ctx, &set.path).await;
+                        let accepted = path_fields(ctx, set.path).await;
                         confirmed.insert(parent.clone(), accepted);
                     }
                     let unknown: Vec<String> = match confirmed.get(&parent).and_then(Option::as_ref)
@@ -174,7 +175,8 @@ impl FieldsGate {
                         }
                     };
                     if !unknown.is_empty() {
-                        self.errors.insert((s, i), describe(set, &unknown));
+                        self.errors
+                            .insert((s, i), describe(self.plan, &set, &unknown));
                     }
                 }
                 FieldCheck::Unchecked(why) => {
@@ -228,15 +230,12 @@ async fn fetch(ctx: &Context) -> Result<ApiSchema, VaultError> {
     Ok(schema.with_mounts(mount_types(&mounts, &auth)))
 }
 
-fn describe(set: &FieldSet, unknown: &[String]) -> String {
+fn describe(plan: &LoadedPlan, set: &CheckedFields, unknown: &[String]) -> String {
     let named: Vec<String> = unknown
         .iter()
         .map(|name| {
-            let at = set
-                .fields
-                .iter()
-                .find(|(n, _)| n == name)
-                .and_then(|(_, loc)| loc.as_ref())
+            let at = plan
+                .loc_of(set.place.at.child(name))
                 .map(|l| format!(" ({}:{})", l.file, l.line))
                 .unwrap_or_default();
             format!("`{name}`{at}")

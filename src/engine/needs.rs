@@ -2,7 +2,10 @@
 //! path lives under, auth methods named by accessor, password policies named
 //! by `generate`.
 
+use std::sync::Arc;
+
 use crate::plan::model::{Fields, Mount, Plan};
+use crate::resources::checked_fields::PlannedMount;
 use crate::resources::deps;
 
 /// The mount a Vault path lives under, if the plan declares it: writes to
@@ -27,7 +30,7 @@ pub fn owning_mount(plan: &Plan, path: &str) -> Option<String> {
 }
 
 /// The planned mount a path lives under and its type, for the fields check.
-pub fn owning_mount_type(plan: &Plan, path: &str) -> Option<(String, String)> {
+pub fn owning_mount_type(plan: &Plan, path: &str) -> Option<Arc<PlannedMount>> {
     let key = owning_mount(plan, path)?;
     if let Some(auth) = key.strip_prefix("auth:") {
         let method = plan
@@ -35,7 +38,10 @@ pub fn owning_mount_type(plan: &Plan, path: &str) -> Option<(String, String)> {
             .iter()
             .find(|(p, _)| p.trim_matches('/') == auth)?
             .1;
-        return Some((format!("auth/{auth}"), method.kind.clone()));
+        return Some(PlannedMount::new(
+            format!("auth/{auth}"),
+            method.kind.clone(),
+        ));
     }
     let mount = key.strip_prefix("mount:")?;
     let planned = plan
@@ -47,7 +53,7 @@ pub fn owning_mount_type(plan: &Plan, path: &str) -> Option<(String, String)> {
         ("kv", 2) | ("kv-v2", _) => "kv-v2".to_owned(),
         (other, _) => other.to_owned(),
     };
-    Some((mount.to_owned(), kind))
+    Some(PlannedMount::new(mount, kind))
 }
 
 /// Auth methods named by `${accessor:auth/PATH}` anywhere in `text`.

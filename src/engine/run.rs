@@ -31,7 +31,7 @@ pub async fn converge(
     stages: &mut [Stage],
     mode: Mode,
     concurrency: usize,
-    gate: &mut FieldsGate,
+    gate: &mut FieldsGate<'_>,
 ) -> (Vec<ObjectReport>, Vec<StageTiming>, Failed) {
     // Sized once: growing it near the end of a large run would hold the
     // old and the new array of reports at once.

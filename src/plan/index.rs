@@ -58,15 +58,36 @@ impl Index {
         if path.is_empty() {
             return Some(self.root.clone());
         }
-        let hash = path
-            .iter()
-            .fold(ROOT, |parent, segment| step(parent, segment));
-        let packed = &self.at[self.keys.binary_search(&hash).ok()?];
+        self.loc_of(PathKey::of(path))
+    }
+
+    /// The location of the key a `PathKey` names.
+    pub fn loc_of(&self, key: PathKey) -> Option<Loc> {
+        let packed = &self.at[self.keys.binary_search(&key.0).ok()?];
         Some(Loc {
             file: self.files.get(packed.file as usize)?.clone(),
             line: packed.line,
             column: packed.column,
         })
+    }
+}
+
+/// A plan path as the index knows it: eight bytes instead of its segments,
+/// for objects that may need a location only when something fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathKey(u64);
+
+impl PathKey {
+    pub fn of(path: &[&str]) -> PathKey {
+        PathKey(
+            path.iter()
+                .fold(ROOT, |parent, segment| step(parent, segment)),
+        )
+    }
+
+    /// The key one segment below this one.
+    pub fn child(self, segment: &str) -> PathKey {
+        PathKey(step(self.0, segment))
     }
 }
 
@@ -174,6 +195,21 @@ writes:
 
     fn line(index: &Index, path: &[&str]) -> Option<u32> {
         index.loc(path).map(|l| l.line)
+    }
+
+    #[test]
+    fn a_key_one_segment_below_is_the_longer_path() {
+        let index = index();
+        let role = PathKey::of(&["auth", "kubernetes", "roles", "api"]);
+        assert_eq!(
+            index.loc_of(role.child("token_policies")).map(|l| l.line),
+            Some(6)
+        );
+        assert_eq!(
+            role.child("token_tll"),
+            PathKey::of(&["auth", "kubernetes", "roles", "api", "token_tll"])
+        );
+        assert!(index.loc_of(role.child("absent")).is_none());
     }
 
     #[test]

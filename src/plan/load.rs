@@ -43,6 +43,11 @@ impl LoadedPlan {
         self.index.loc(path)
     }
 
+    /// Where the key a `PathKey` names was declared.
+    pub fn loc_of(&self, key: super::PathKey) -> Option<Loc> {
+        self.index.loc_of(key)
+    }
+
     /// Where the (first) plan document starts: for errors about the plan
     /// as a whole.
     pub fn root_loc(&self) -> Loc {

@@ -19,5 +19,6 @@ pub mod validate;
 mod warnings;
 
 pub use error::{MissingVariable, PlanError};
+pub use index::PathKey;
 pub use load::{load, load_with, LoadOptions, LoadedPlan, LocalSources};
 pub use model::*;

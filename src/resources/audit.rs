@@ -9,12 +9,12 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value as Json};
 
+use super::checked_fields::FieldSet;
 use super::compare::{self, FieldChange};
 use super::home::data_of;
 use super::{
     resolve_fields, Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource,
 };
-use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::Fields;
 use crate::secret::REDACTED;
 use crate::vault::VaultError;
@@ -212,8 +212,8 @@ impl Resource for AuditDeviceResource {
         &self.id
     }
 
-    fn fields_to_check(&self) -> Option<&FieldSet> {
-        self.check.as_ref()
+    fn fields_to_check(&self) -> Option<super::CheckedFields<'_>> {
+        self.check.as_ref().map(FieldSet::view)
     }
 
     fn ownership(&self) -> Option<super::owned::Owned> {

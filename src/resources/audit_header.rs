@@ -5,12 +5,12 @@
 
 use serde_json::Value as Json;
 
+use super::checked_fields::FieldSet;
 use super::home::data_of;
 use super::{
     body_of, compare, resolve_fields, Action, Change, Context, Diff, ObjectError, ObjectId,
     Request, Resource,
 };
-use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::Fields;
 
 /// The table of every configured header.
@@ -58,8 +58,8 @@ impl Resource for AuditHeaderResource {
         &self.id
     }
 
-    fn fields_to_check(&self) -> Option<&FieldSet> {
-        self.check.as_ref()
+    fn fields_to_check(&self) -> Option<super::CheckedFields<'_>> {
+        self.check.as_ref().map(FieldSet::view)
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod audit_header;
+pub mod checked_fields;
 pub mod compare;
 pub mod context;
 pub mod database;
@@ -30,12 +31,12 @@ use std::fmt;
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
 
+pub use checked_fields::CheckedFields;
 pub use compare::{FieldChange, Planned};
 pub use context::Context;
 pub use error::{FailureClass, ObjectError};
 pub use kind::{deps, Kind};
 
-use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::SyncPolicy;
 use crate::plan::node::Loc;
 use crate::vault::Method;
@@ -169,7 +170,7 @@ pub trait Resource: Send + Sync {
     fn id(&self) -> &ObjectId;
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a>;
     /// The fields checked against the server's API description before any write.
-    fn fields_to_check(&self) -> Option<&FieldSet> {
+    fn fields_to_check(&self) -> Option<CheckedFields<'_>> {
         None
     }
     /// A write's failure in the object's own terms, when Vault's message

@@ -4,13 +4,13 @@
 
 use serde_json::{json, Value as Json};
 
+use super::checked_fields::FieldSet;
 use super::compare::{self, FieldChange};
 use super::context::table_entry;
 use super::{
     body_of, resolve_fields, Action, Change, Context, Diff, ObjectError, ObjectId, Request,
     Resource,
 };
-use crate::engine::fields_gate::FieldSet;
 use crate::paths::auth::is_missing_plugin;
 use crate::plan::model::Fields;
 use crate::vault::VaultError;
@@ -259,8 +259,8 @@ impl Resource for MountResource {
         Some(super::owned::Owned::new(kind, self.id.path.clone()))
     }
 
-    fn fields_to_check(&self) -> Option<&FieldSet> {
-        self.check.as_ref()
+    fn fields_to_check(&self) -> Option<super::CheckedFields<'_>> {
+        self.check.as_ref().map(FieldSet::view)
     }
 
     fn explain(&self, error: ObjectError) -> ObjectError {

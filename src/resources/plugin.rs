@@ -4,10 +4,10 @@
 
 use serde_json::{json, Value as Json};
 
+use super::checked_fields::FieldSet;
 use super::compare::FieldChange;
 use super::home::data_of;
 use super::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
-use crate::engine::fields_gate::FieldSet;
 use crate::secret::REDACTED;
 use crate::vault::VaultError;
 
@@ -151,8 +151,8 @@ impl Resource for PluginResource {
         &self.id
     }
 
-    fn fields_to_check(&self) -> Option<&FieldSet> {
-        self.check.as_ref()
+    fn fields_to_check(&self) -> Option<super::CheckedFields<'_>> {
+        self.check.as_ref().map(FieldSet::view)
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {

@@ -5,11 +5,11 @@
 //! path. Paths that cannot be read (write-only endpoints answer 405) are
 //! written on every run with `overwrite`, and are an error with `create`.
 
+use super::checked_fields::FieldSet;
 use super::{
     body_of, compare, resolve_fields, Action, Change, Context, Diff, ObjectError, ObjectId,
     Request, Resource,
 };
-use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::{Fields, SyncPolicy, WriteMode};
 use crate::vault::VaultError;
 
@@ -39,8 +39,8 @@ impl Resource for WriteResource {
         &self.id
     }
 
-    fn fields_to_check(&self) -> Option<&FieldSet> {
-        self.check.as_ref()
+    fn fields_to_check(&self) -> Option<super::CheckedFields<'_>> {
+        self.check.as_ref().map(FieldSet::view)
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {

@@ -34,7 +34,7 @@ pub(in crate::engine) fn audit_devices(loaded: &LoadedPlan) -> Vec<Box<dyn Resou
                 deps::object(&vault_path),
                 Vec::new(),
             ),
-            check: field_set(loaded, &vault_path, &planned, &at, None),
+            check: field_set(&vault_path, &planned, &at, None),
             path,
             spec: AuditSpec {
                 kind: d.kind.clone(),
@@ -62,7 +62,7 @@ pub(in crate::engine) fn audit_request_headers(loaded: &LoadedPlan) -> Vec<Box<d
                 deps::object(&vault_path),
                 Vec::new(),
             ),
-            check: field_set(loaded, &vault_path, fields, &at, None),
+            check: field_set(&vault_path, fields, &at, None),
             name: name.clone(),
             fields: fields.clone(),
         }));

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{field_set, object_id, sync_of, take_sync, trim, Listed};
+use super::{fields_at, object_id, sync_of, take_sync, trim, Listed};
 use crate::engine::needs::fields_accessor_needs;
 use crate::paths::auth::role_collection;
 use crate::plan::model::{AuthMethod, Fields};
 use crate::plan::LoadedPlan;
+use crate::resources::checked_fields::PlannedMount;
 use crate::resources::fields::FieldsResource;
 use crate::resources::{deps, Kind, Resource};
 
@@ -60,18 +61,15 @@ pub(in crate::engine) fn auth_config_roles_users(
                     needs,
                 ),
                 listing: None,
-                check: field_set(
-                    loaded,
-                    &vault_path,
-                    &fields,
+                check: Some(fields_at(
                     &["auth", &path, "config"],
-                    Some((format!("auth/{path}"), a.kind.clone())),
-                ),
+                    Some(PlannedMount::new(format!("auth/{path}"), a.kind.clone())),
+                )),
                 fields: fields.into(),
                 sync,
             }));
         }
-        let mount = (format!("auth/{path}"), a.kind.clone());
+        let mount = PlannedMount::new(format!("auth/{path}"), a.kind.clone());
         let Objects {
             roles,
             users,
@@ -114,7 +112,7 @@ pub(in crate::engine) fn auth_config_roles_users(
                     needs,
                 ),
                 listing: None,
-                check: field_set(loaded, &vault_path, &fields, &at, Some(mount.clone())),
+                check: Some(fields_at(&at, Some(mount.clone()))),
                 fields: fields.into(),
                 sync,
             }));

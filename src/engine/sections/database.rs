@@ -5,6 +5,7 @@ use super::system::plugin_needs;
 use super::{object_id, trim, Listed};
 use crate::plan::model::SyncPolicy;
 use crate::plan::LoadedPlan;
+use crate::resources::checked_fields::PlannedMount;
 use crate::resources::database::ConnectionResource;
 use crate::resources::{deps, Kind, Resource};
 
@@ -42,6 +43,7 @@ pub(in crate::engine) fn database_roles(loaded: &LoadedPlan) -> Vec<Box<dyn Reso
     let mut db_roles: Vec<Box<dyn Resource>> = Vec::new();
     for (mount, db) in &plan.databases {
         let mount = trim(mount);
+        let planned = PlannedMount::new(mount.as_str(), "database");
         let collections = [
             ("roles", "roles", Kind::DatabaseRole, &db.roles),
             (
@@ -66,7 +68,7 @@ pub(in crate::engine) fn database_roles(loaded: &LoadedPlan) -> Vec<Box<dyn Reso
                     collection: &collection,
                     name,
                     at: &["databases", &mount, key, name],
-                    mount: (mount.clone(), "database".to_owned()),
+                    mount: planned.clone(),
                 };
                 db_roles.push(listed.resource(
                     loaded,

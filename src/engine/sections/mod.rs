@@ -27,9 +27,11 @@ pub(super) use system::{namespaces, plugins};
 pub(super) use tokens::tokens;
 pub(super) use writes::writes;
 
-use super::fields_gate::FieldSet;
 use crate::plan::model::{sync_setting, Fields, SyncPolicy, SYNC_FIELD};
-use crate::plan::LoadedPlan;
+use std::sync::Arc;
+
+use crate::plan::{LoadedPlan, PathKey};
+use crate::resources::checked_fields::{FieldSet, FieldsAt, PlannedMount};
 use crate::resources::fields::FieldsResource;
 use crate::resources::{deps, Kind, ObjectId, Resource};
 
@@ -52,38 +54,36 @@ fn object_id(
     }
 }
 
-/// The fields an object writes and where the plan sets each one.
+/// Where an object's fields are declared and the planned mount above them.
+fn fields_at(at: &[&str], mount: Option<Arc<PlannedMount>>) -> FieldsAt {
+    FieldsAt {
+        at: PathKey::of(at),
+        mount,
+    }
+}
+
+/// Fields checked at a path of their own, declared below `at`.
 fn field_set(
-    loaded: &LoadedPlan,
     path: &str,
     fields: &Fields,
     at: &[&str],
-    mount: Option<(String, String)>,
+    mount: Option<Arc<PlannedMount>>,
 ) -> Option<FieldSet> {
-    let fields = fields
-        .keys()
-        .map(|name| {
-            let mut at = at.to_vec();
-            at.push(name);
-            (name.clone(), loaded.loc(&at))
-        })
-        .collect();
     Some(FieldSet {
         path: path.to_owned(),
-        fields,
-        mount,
+        names: fields.keys().map(|name| name.as_str().into()).collect(),
+        place: fields_at(at, mount),
     })
 }
 
 /// An object named `name` in a LIST-able collection (auth roles and users,
-/// database roles), declared at `at`, under the planned mount `mount`
-/// (path and type).
+/// database roles), declared at `at`, under the planned mount `mount`.
 struct Listed<'a> {
     kind: Kind,
     collection: &'a str,
     name: &'a str,
     at: &'a [&'a str],
-    mount: (String, String),
+    mount: Arc<PlannedMount>,
 }
 
 impl Listed<'_> {
@@ -105,8 +105,8 @@ impl Listed<'_> {
                 deps::object(&vault_path),
                 needs,
             ),
-            listing: Some((self.collection.to_owned(), self.name.to_owned())),
-            check: field_set(loaded, &vault_path, &fields, self.at, Some(self.mount)),
+            listing: Some(self.collection.len()),
+            check: Some(fields_at(self.at, Some(self.mount))),
             fields: fields.into(),
             sync,
         })

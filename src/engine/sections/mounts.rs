@@ -36,7 +36,6 @@ pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box
         );
         mount.catalog_check = !plan.plugins.contains_key(&format!("secret/{}", m.kind));
         mount.check = field_set(
-            loaded,
             &format!("sys/mounts/{path}/tune"),
             &m.config,
             &["mounts", &path, "config"],
@@ -71,7 +70,6 @@ pub(in crate::engine) fn mounts_and_auth_methods(loaded: &LoadedPlan) -> Vec<Box
         );
         method.catalog_check = !plan.plugins.contains_key(&format!("auth/{}", a.kind));
         method.check = field_set(
-            loaded,
             &format!("sys/auth/{path}/tune"),
             &a.tune,
             &["auth", &path, "tune"],

@@ -9,9 +9,12 @@
 //! intermediate whose signer failed through `needs`; waiting inside one
 //! concurrent stage would have to re-implement both.
 
-use super::{field_set, object_id, trim, Listed};
+use std::sync::Arc;
+
+use super::{field_set, fields_at, object_id, trim, Listed};
 use crate::plan::model::{CaSpec, Fields, PkiMount, SyncPolicy};
 use crate::plan::LoadedPlan;
+use crate::resources::checked_fields::PlannedMount;
 use crate::resources::fields::FieldsResource;
 use crate::resources::pki::ca::{csr_fields, CaResource};
 use crate::resources::pki::paths;
@@ -38,7 +41,7 @@ pub(in crate::engine) fn pki_cas(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> 
                     vec![deps::mount(&mount)],
                 ),
                 listing: None,
-                check: field_set(loaded, &path, fields, &at, Some(pki_mount(&mount))),
+                check: Some(fields_at(&at, Some(pki_mount(&mount)))),
                 fields: fields.clone().into(),
                 sync: SyncPolicy::IfMissing,
             }));
@@ -82,8 +85,8 @@ pub(in crate::engine) fn pki_roles(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>
     roles
 }
 
-fn pki_mount(mount: &str) -> (String, String) {
-    (mount.to_owned(), "pki".to_owned())
+fn pki_mount(mount: &str) -> Arc<PlannedMount> {
+    PlannedMount::new(mount, "pki")
 }
 
 /// The CAs grouped by how many signatures separate them from their root:
@@ -129,7 +132,7 @@ fn ca_levels(loaded: &LoadedPlan) -> Vec<Vec<Box<dyn Resource>>> {
                 deps::pki_ca(&mount),
                 needs,
             ),
-            check: field_set(loaded, &check_path, &checked, &at, Some(pki_mount(&mount))),
+            check: field_set(&check_path, &checked, &at, Some(pki_mount(&mount))),
             urls_planned: pki.urls.is_some(),
             mount,
             spec,

@@ -37,7 +37,7 @@ pub(in crate::engine) fn plugins(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> 
                 deps::plugin(key_trimmed),
                 Vec::new(),
             ),
-            check: field_set(loaded, &path, &planned, &at, None),
+            check: field_set(&path, &planned, &at, None),
             spec: PluginSpec {
                 sha256: p.sha256.clone(),
                 command: p.command.clone(),

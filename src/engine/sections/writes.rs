@@ -18,7 +18,6 @@ pub(in crate::engine) fn writes(loaded: &LoadedPlan) -> Vec<Box<dyn Resource>> {
         let index = i.to_string();
         writes.push(Box::new(WriteResource {
             check: field_set(
-                loaded,
                 &path,
                 &w.data,
                 &["writes", &index, "data"],

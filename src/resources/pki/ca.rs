@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value as Json};
 use super::cert::{self, PlannedSubject};
 use super::generate::{Generation, KeyTarget, Signing};
 use super::{held, paths, Held, Issuer};
-use crate::engine::fields_gate::FieldSet;
 use crate::plan::model::CaSpec;
+use crate::resources::checked_fields::FieldSet;
 use crate::resources::compare::{created_fields, FieldChange};
 use crate::resources::context::table_entry;
 use crate::resources::mount::kv_version;
@@ -276,8 +276,8 @@ impl Resource for CaResource {
         &self.id
     }
 
-    fn fields_to_check(&self) -> Option<&FieldSet> {
-        self.check.as_ref()
+    fn fields_to_check(&self) -> Option<crate::resources::CheckedFields<'_>> {
+        self.check.as_ref().map(FieldSet::view)
     }
 
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
