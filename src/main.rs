@@ -168,7 +168,11 @@ fn main() -> ExitCode {
         // Streamed: the report of a large plan is never held as text.
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let _ = report.write_json(&mut out).and_then(|()| out.flush());
-        return exit::outcome_code(&outcome, detailed, &settings);
+        let code = exit::outcome_code(&outcome, detailed, &settings);
+        // The process ends here: freeing a large run's report one entry at
+        // a time would only delay the exit (25 ms at 30,000 objects).
+        std::mem::forget(outcome);
+        return code;
     }
     let rendered = if let Some(size) = report.plan {
         format!(
