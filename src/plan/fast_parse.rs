@@ -25,14 +25,17 @@ const MAX_EVENTS: usize = 20_000_000;
 /// Maps with more keys than this check duplicates with a set.
 const LINEAR_KEY_CHECK: usize = 16;
 
-/// The document as a tree, or `None` when it needs the full path.
-pub fn parse(file: &Arc<str>, text: &str) -> Option<Node> {
+/// The document as a tree, or `None` when it needs the full path. `text`
+/// may be a part of the file that starts after `lines_before` lines: its
+/// locations are those of the whole file.
+pub(super) fn parse_part(file: &Arc<str>, text: &str, lines_before: usize) -> Option<Node> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     let mut builder = Builder {
         parser: Parser::new_from_str_with_options(text, options),
         file,
         events: 0,
+        lines_before,
     };
     builder.document()
 }
@@ -41,6 +44,7 @@ struct Builder<'a> {
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
     file: &'a Arc<str>,
     events: usize,
+    lines_before: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -75,7 +79,7 @@ impl<'a> Builder<'a> {
         let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Loc {
             file: self.file.clone(),
-            line: narrow(span.start.line()),
+            line: narrow(span.start.line().saturating_add(self.lines_before)),
             column: narrow(span.start.col().saturating_add(1)),
         }
     }
@@ -255,4 +259,4 @@ fn decimal(text: &str) -> Scalar {
 
 #[cfg(test)]
 #[path = "fast_parse_tests.rs"]
-mod tests;
+pub(super) mod tests;

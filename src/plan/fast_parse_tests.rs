@@ -1,10 +1,14 @@
 use std::sync::Arc;
 
 use super::super::node::{parse_through_serde, Node, Value};
-use super::parse;
+use super::parse_part;
+
+fn parse(file: &Arc<str>, text: &str) -> Option<Node> {
+    parse_part(file, text, 0)
+}
 
 /// Values and locations of two trees, as one comparable text.
-fn describe(node: &Node) -> String {
+pub(in crate::plan) fn describe(node: &Node) -> String {
     let loc = format!("@{}:{}", node.loc.line, node.loc.column);
     match &node.value {
         Value::Null => format!("null{loc}"),

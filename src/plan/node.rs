@@ -134,7 +134,7 @@ pub enum ParseError {
 /// policy). The budget allows plans of tens of thousands of objects while
 /// still bounding what a hostile file can make the parser do.
 pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, ParseError> {
-    match super::fast_parse::parse(file, text) {
+    match super::halves::parse(file, text) {
         Some(tree) => Ok(tree),
         None => parse_through_serde(file, text),
     }
