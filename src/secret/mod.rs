@@ -8,6 +8,7 @@
 
 mod fingerprint;
 mod lines;
+mod shards;
 
 pub use lines::ScrubLines;
 
@@ -16,6 +17,7 @@ use std::fmt;
 use std::sync::RwLock;
 
 use fingerprint::Fingerprint;
+use shards::Shards;
 
 pub const REDACTED: &str = "<redacted>";
 
@@ -23,8 +25,8 @@ pub const REDACTED: &str = "<redacted>";
 /// "1" or "ab" would garble output without protecting anything real.
 const MIN_SCRUB_LEN: usize = 4;
 
-/// The secrets seen so far and, built on first use after a change, one
-/// automaton that finds them all in a single pass over a text.
+/// The secrets seen so far and the automata that find them in a text
+/// (built on first use after a change).
 struct Known {
     secrets: Vec<String>,
     /// Secrets over `FRAGMENT_MAX_SECRET_LEN`, by length and hash only.
@@ -35,9 +37,8 @@ struct Known {
     /// Indexes into `secrets` of those too long for the automaton, so a
     /// scrub does not walk every secret to find them.
     long: Vec<usize>,
-    /// Built on first use after a change; `Some(None)` when there is
-    /// nothing the automaton could hold.
-    matcher: Option<Option<aho_corasick::AhoCorasick>>,
+    /// Out of date after a registration until the next scrub.
+    shards: Shards,
 }
 
 static KNOWN_SECRETS: RwLock<Known> = RwLock::new(Known {
@@ -45,7 +46,7 @@ static KNOWN_SECRETS: RwLock<Known> = RwLock::new(Known {
     fingerprints: Vec::new(),
     seen: BTreeMap::new(),
     long: Vec::new(),
-    matcher: None,
+    shards: Shards::new(),
 });
 
 /// Runs at least this long that Vault echoes from a secret are masked too.
@@ -130,7 +131,6 @@ pub fn register(value: &str) {
         known.long.push(known.secrets.len());
     }
     known.secrets.push(value.to_owned());
-    known.matcher = None;
 }
 
 /// `scrub`, and also every run of 8 or more characters that is part of a
@@ -211,35 +211,16 @@ pub fn register_json(value: &serde_json::Value) {
 pub fn scrub(text: &str) -> String {
     {
         let known = KNOWN_SECRETS.read().unwrap_or_else(|e| e.into_inner());
-        match &known.matcher {
-            Some(_) => {
-                let out = replace_all(&known, text);
-                return fingerprint::mask(out, &known.fingerprints, REDACTED);
-            }
-            None if known.secrets.is_empty() => {
-                return fingerprint::mask(text.to_owned(), &known.fingerprints, REDACTED)
-            }
-            None => {}
+        if !known.shards.stale(&known.secrets) {
+            return replace_all(&known, text);
         }
     }
     let mut known = KNOWN_SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if known.matcher.is_none() {
-        // Leftmost-longest, so a secret that contains another is masked
-        // whole. A contiguous NFA: building a DFA costs time and memory
-        // quadratic in a long, repetitive secret.
-        let short = known
-            .secrets
-            .iter()
-            .filter(|s| s.len() <= AUTOMATON_MAX_LEN);
-        let matcher = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(short)
-            .ok();
-        known.matcher = Some(matcher);
-    }
-    let out = replace_all(&known, text);
-    fingerprint::mask(out, &known.fingerprints, REDACTED)
+    let known = &mut *known;
+    known
+        .shards
+        .refresh(&known.secrets, |s| s.len() <= AUTOMATON_MAX_LEN);
+    replace_all(known, text)
 }
 
 /// Secrets longer than this (a certificate bundle, a file source) are found
@@ -247,26 +228,23 @@ pub fn scrub(text: &str) -> String {
 /// scrubber's memory near the size of the secrets themselves.
 const AUTOMATON_MAX_LEN: usize = 4096;
 
-/// Costs a pass over `text`, not a step per registered secret: it runs
-/// once per line of a large report.
+/// Costs a pass over `text` per block of secrets, not a step per secret:
+/// it runs once per batch of a large report's lines.
 fn replace_all(known: &Known, text: &str) -> String {
-    let mut out = match known.matcher.as_ref().and_then(Option::as_ref) {
-        Some(matcher) => {
-            let mut out = String::with_capacity(text.len());
-            matcher.replace_all_with(text, &mut out, |_, _, out| {
-                out.push_str(REDACTED);
-                true
-            });
-            out
-        }
-        None => text.to_owned(),
-    };
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in known.shards.find(text) {
+        out.push_str(&text[at..start]);
+        out.push_str(REDACTED);
+        at = end;
+    }
+    out.push_str(&text[at..]);
     for long in known.long.iter().map(|&i| &known.secrets[i]) {
         if out.len() >= long.len() && out.contains(long.as_str()) {
             out = out.replace(long.as_str(), REDACTED);
         }
     }
-    out
+    fingerprint::mask(out, &known.fingerprints, REDACTED)
 }
 
 /// Field names whose values are redacted wherever they appear, whatever their source:
