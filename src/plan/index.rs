@@ -18,6 +18,12 @@ pub struct Index {
     /// its slots empty, and a pair would pad each entry to 24 bytes.
     keys: Box<[u64]>,
     at: Box<[Packed]>,
+    /// Where each run of keys with the same top `bits` bits starts in
+    /// `keys` (one more entry for the end): a lookup reads a few adjacent
+    /// keys instead of binary-searching them all (18 cache misses at
+    /// 190,000 entries, a third of building a large plan's stages).
+    buckets: Box<[u32]>,
+    bits: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -40,11 +46,15 @@ impl Index {
         entries.sort_unstable_by_key(|&(hash, _)| hash);
         // A path written twice (a hash collision, in practice never) keeps one place.
         entries.dedup_by_key(|&mut (hash, _)| hash);
+        let keys: Box<[u64]> = entries.iter().map(|&(hash, _)| hash).collect();
+        let (buckets, bits) = buckets(&keys);
         Index {
             files: builder.files,
             root: root.loc.clone(),
-            keys: entries.iter().map(|&(hash, _)| hash).collect(),
+            keys,
             at: entries.into_iter().map(|(_, packed)| packed).collect(),
+            buckets,
+            bits,
         }
     }
 
@@ -63,7 +73,11 @@ impl Index {
 
     /// The location of the key a `PathKey` names.
     pub fn loc_of(&self, key: PathKey) -> Option<Loc> {
-        let packed = &self.at[self.keys.binary_search(&key.0).ok()?];
+        let bucket = bucket_of(key.0, self.bits);
+        let start = *self.buckets.get(bucket)? as usize;
+        let end = *self.buckets.get(bucket + 1)? as usize;
+        let found = self.keys.get(start..end)?.binary_search(&key.0).ok()?;
+        let packed = &self.at[start + found];
         Some(Loc {
             file: self.files.get(packed.file as usize)?.clone(),
             line: packed.line,
@@ -139,6 +153,31 @@ impl Builder {
 
 const ROOT: u64 = 0;
 
+/// About two keys per bucket; `bits` is how many top bits of a hash name
+/// its bucket.
+fn buckets(sorted: &[u64]) -> (Box<[u32]>, u32) {
+    let bits = (sorted.len() / 2).max(1).ilog2().min(24);
+    let count = 1usize << bits;
+    let mut starts = Vec::with_capacity(count + 1);
+    let mut at = 0;
+    for bucket in 0..count {
+        while sorted.get(at).is_some_and(|&k| bucket_of(k, bits) < bucket) {
+            at += 1;
+        }
+        starts.push(u32::try_from(at).unwrap_or(u32::MAX));
+    }
+    starts.push(u32::try_from(sorted.len()).unwrap_or(u32::MAX));
+    (starts.into_boxed_slice(), bits)
+}
+
+fn bucket_of(hash: u64, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        (hash >> (64 - bits)) as usize
+    }
+}
+
 /// The keys and items below `node`, at any depth.
 fn count(node: &Node) -> usize {
     match &node.value {
@@ -195,6 +234,19 @@ writes:
 
     fn line(index: &Index, path: &[&str]) -> Option<u32> {
         index.loc(path).map(|l| l.line)
+    }
+
+    #[test]
+    fn every_key_of_a_large_plan_is_found_through_its_bucket() {
+        let text: String = (0..5000).map(|i| format!("k{i}: {{a: 1}}\n")).collect();
+        let index = Index::build(&super::super::node::parse(&Arc::from("p.yaml"), &text).unwrap());
+        assert!(index.bits >= 10, "{}", index.bits);
+        for i in 0..5000 {
+            let key = format!("k{i}");
+            assert_eq!(line(&index, &[&key]), Some(i + 1));
+            assert_eq!(line(&index, &[&key, "a"]), Some(i + 1));
+        }
+        assert_eq!(line(&index, &["k5000"]), None);
     }
 
     #[test]
