@@ -32,8 +32,24 @@ impl<W: Write> ScrubLines<W> {
         // Lines end at a newline byte, which is never inside a UTF-8
         // sequence; anything else (never produced by serde_json) is
         // written through the lossy form rather than unscrubbed.
-        let text = String::from_utf8_lossy(line);
-        self.out.write_all(scrub(&text).as_bytes())
+        let scrubbed = match std::str::from_utf8(line) {
+            Ok(text) => scrub(text),
+            Err(_) => scrub(&String::from_utf8_lossy(line)),
+        };
+        self.out.write_all(scrubbed.as_bytes())
+    }
+
+    /// Scrubs and writes the whole lines held once a batch is full.
+    fn emit_full_batch(&mut self) -> io::Result<()> {
+        if self.partial.len() < BATCH {
+            return Ok(());
+        }
+        let Some(last) = self.partial.iter().rposition(|&b| b == b'\n') else {
+            return Ok(());
+        };
+        let rest = self.partial.split_off(last + 1);
+        let lines = std::mem::replace(&mut self.partial, rest);
+        self.emit(&lines)
     }
 }
 
@@ -43,15 +59,14 @@ const BATCH: usize = 64 * 1024;
 
 impl<W: Write> Write for ScrubLines<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf).map(|()| buf.len())
+    }
+
+    /// The serializer writes a token at a time: one append each, no loop.
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.partial.extend_from_slice(buf);
-        if self.partial.len() >= BATCH {
-            if let Some(last) = self.partial.iter().rposition(|&b| b == b'\n') {
-                let rest = self.partial.split_off(last + 1);
-                let lines = std::mem::replace(&mut self.partial, rest);
-                self.emit(&lines)?;
-            }
-        }
-        Ok(buf.len())
+        self.emit_full_batch()
     }
 
     fn flush(&mut self) -> io::Result<()> {
