@@ -14,6 +14,7 @@ mod node_de;
 mod numbers;
 mod policies;
 pub mod policy_hcl;
+mod policy_simple;
 pub mod schema;
 mod typed;
 pub mod validate;

@@ -68,6 +68,14 @@ const OLD_POLICIES: [&str; 4] = ["deny", "read", "write", "sudo"];
 const MAX_NESTING: usize = 64;
 
 pub fn check(text: &str, kind: PolicyKind) -> Result<(), Issue> {
+    if kind == PolicyKind::Acl && super::policy_simple::is_simple_acl(text) {
+        return Ok(());
+    }
+    check_with_parser(text, kind)
+}
+
+/// `check` without the shortcut for the common shape.
+pub(super) fn check_with_parser(text: &str, kind: PolicyKind) -> Result<(), Issue> {
     let neutral = text.replace("${", "_{").replace("%{", "_{");
     check_nesting(&neutral)?;
     if neutral.trim_start().starts_with('{') {
