@@ -58,17 +58,35 @@ pub fn owning_mount_type(plan: &Plan, path: &str) -> Option<Arc<PlannedMount>> {
 
 /// Auth methods named by `${accessor:auth/PATH}` anywhere in `text`.
 pub fn accessor_needs(text: &str) -> Vec<String> {
+    if !text.contains("${accessor:") {
+        return Vec::new();
+    }
     crate::plan::interpolate::accessor_refs(text)
         .iter()
         .map(|p| deps::auth(p.trim_start_matches("auth/")))
         .collect()
 }
 
+/// The auth methods whose accessor a field's text names, in any string or
+/// key at any depth. Only text that can hold a reference is scanned.
 pub fn fields_accessor_needs(fields: &Fields) -> Vec<String> {
-    fields
-        .values()
-        .flat_map(|v| accessor_needs(&v.to_string()))
-        .collect()
+    let mut needs = Vec::new();
+    // Reversed onto the stack: fields are scanned in plan order.
+    let mut stack: Vec<&serde_json::Value> = fields.values().rev().collect();
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::String(text) => needs.extend(accessor_needs(text)),
+            serde_json::Value::Object(map) => {
+                for (key, child) in map.iter().rev() {
+                    needs.extend(accessor_needs(key));
+                    stack.push(child);
+                }
+            }
+            serde_json::Value::Array(items) => stack.extend(items.iter().rev()),
+            _ => {}
+        }
+    }
+    needs
 }
 
 /// The KV version a planned mount will have (Vault's default for `kv` is 1).
@@ -88,7 +106,8 @@ pub fn generate_policy_needs(data: &Fields) -> Vec<String> {
     let mut needs = Vec::new();
     let mut stack: Vec<&serde_json::Value> = data.values().collect();
     while let Some(value) = stack.pop() {
-        if let Some(name) = value.pointer("/generate/policy").and_then(|v| v.as_str()) {
+        let policy = value.get("generate").and_then(|g| g.get("policy"));
+        if let Some(name) = policy.and_then(|v| v.as_str()) {
             needs.push(deps::password_policy(name));
         }
         match value {
@@ -98,4 +117,32 @@ pub fn generate_policy_needs(data: &Fields) -> Vec<String> {
         }
     }
     needs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn accessor_references_are_found_in_strings_and_keys_at_any_depth() {
+        let fields: Fields = serde_json::from_value(json!({
+            "a": "x ${accessor:auth/k8s} y",
+            "b": {"${accessor:auth/jwt}": 1, "c": ["${accessor:auth/approle}", 2]},
+            "d": "no reference, not even $${accessor:auth/escaped}",
+            "e": 3
+        }))
+        .unwrap();
+        assert_eq!(
+            fields_accessor_needs(&fields),
+            [deps::auth("k8s"), deps::auth("jwt"), deps::auth("approle")]
+        );
+        let generated: Fields =
+            serde_json::from_value(json!({"pw": {"generate": {"policy": "strong"}}, "x": "plain"}))
+                .unwrap();
+        assert_eq!(
+            generate_policy_needs(&generated),
+            [deps::password_policy("strong")]
+        );
+    }
 }
