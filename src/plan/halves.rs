@@ -85,18 +85,10 @@ fn is_top_level_key(line: &str) -> bool {
 /// Both halves, the second on its own thread, joined into one mapping.
 fn parse_halves(file: &Arc<str>, text: &str, cut: Cut) -> Option<Node> {
     let (first_text, second_text) = text.split_at_checked(cut.at)?;
-    let (first, second) = std::thread::scope(|scope| {
-        let second = std::thread::Builder::new()
-            .name("plan-parse".into())
-            .spawn_scoped(scope, || parse_part(file, second_text, cut.lines_before));
-        let first = parse_part(file, first_text, 0);
-        let second = match second {
-            Ok(handle) => handle.join().ok().flatten(),
-            // No thread: the same work on this one.
-            Err(_) => parse_part(file, second_text, cut.lines_before),
-        };
-        (first, second)
-    });
+    let (second, first) = super::parallel::both(
+        || parse_part(file, second_text, cut.lines_before),
+        || parse_part(file, first_text, 0),
+    );
     join(first?, second?)
 }
 

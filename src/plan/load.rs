@@ -1,7 +1,8 @@
 //! Plan files and directories → one merged, interpolated, typed plan.
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use super::error::PlanError;
 use super::index::Index;
@@ -19,7 +20,7 @@ pub struct LoadedPlan {
     pub(crate) findings: TreeFindings,
     /// The merged tree, read again only when an error needs a location the
     /// index does not keep (e.g. where a policy's inline text starts).
-    tree: OnceLock<Node>,
+    tree: OnceCell<Node>,
     files: Vec<PathBuf>,
     options: LoadOptions,
     /// The limit `file:` sources were loaded with; policy files read later keep it.
@@ -89,7 +90,7 @@ pub fn load_with(
         plan,
         index,
         findings,
-        tree: OnceLock::new(),
+        tree: OnceCell::new(),
         files,
         options,
         max_source_bytes: options.max_source_bytes,
@@ -103,17 +104,8 @@ fn index_and_findings(root: &Node) -> (Index, TreeFindings) {
         generate_outside_kv: super::validate::generate_outside_kv(root),
         short_secrets: super::warnings::short_secrets_in(root),
     };
-    std::thread::scope(|scope| {
-        let walks = std::thread::Builder::new()
-            .name("plan-walks".into())
-            .spawn_scoped(scope, findings);
-        let index = Index::build(root);
-        let findings = match walks {
-            Ok(handle) => handle.join().unwrap_or_else(|_| findings()),
-            Err(_) => findings(),
-        };
-        (index, findings)
-    })
+    let (findings, index) = super::parallel::both(findings, || Index::build(root));
+    (index, findings)
 }
 
 /// The files read, merged, interpolated and with local sources prepared.

@@ -12,6 +12,7 @@ pub mod model;
 pub mod node;
 mod node_de;
 mod numbers;
+mod parallel;
 mod policies;
 pub mod policy_hcl;
 mod policy_simple;

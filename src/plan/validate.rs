@@ -11,11 +11,6 @@ use crate::paths::auth::{role_collection, TOKEN_METHOD};
 const KV_TYPES: [&str; 4] = ["kv", "kv-v1", "kv-v2", "generic"];
 
 pub fn validate(loaded: &LoadedPlan) -> Result<(), PlanError> {
-    validate_all_but_policies(loaded)?;
-    super::policies::check_policies(loaded)
-}
-
-fn validate_all_but_policies(loaded: &LoadedPlan) -> Result<(), PlanError> {
     let checks = Checks { loaded };
     checks.version()?;
     checks.mounts()?;
@@ -38,7 +33,7 @@ fn validate_all_but_policies(loaded: &LoadedPlan) -> Result<(), PlanError> {
                 .into(),
         });
     }
-    Ok(())
+    super::policies::check_policies(loaded)
 }
 
 struct Checks<'a> {
