@@ -71,22 +71,31 @@ pub fn accessor_needs(text: &str) -> Vec<String> {
 /// key at any depth. Only text that can hold a reference is scanned.
 pub fn fields_accessor_needs(fields: &Fields) -> Vec<String> {
     let mut needs = Vec::new();
-    // Reversed onto the stack: fields are scanned in plan order.
-    let mut stack: Vec<&serde_json::Value> = fields.values().rev().collect();
-    while let Some(value) = stack.pop() {
+    for value in values_at_any_depth(fields) {
         match value {
             serde_json::Value::String(text) => needs.extend(accessor_needs(text)),
             serde_json::Value::Object(map) => {
-                for (key, child) in map.iter().rev() {
-                    needs.extend(accessor_needs(key));
-                    stack.push(child);
-                }
+                map.keys().for_each(|k| needs.extend(accessor_needs(k)))
             }
-            serde_json::Value::Array(items) => stack.extend(items.iter().rev()),
             _ => {}
         }
     }
     needs
+}
+
+/// Every value of `fields` and every value inside them, depth first in plan order.
+fn values_at_any_depth(fields: &Fields) -> impl Iterator<Item = &serde_json::Value> {
+    // Reversed onto the stack, so they come off it in plan order.
+    let mut stack: Vec<&serde_json::Value> = fields.values().rev().collect();
+    std::iter::from_fn(move || {
+        let value = stack.pop()?;
+        match value {
+            serde_json::Value::Object(map) => stack.extend(map.values().rev()),
+            serde_json::Value::Array(items) => stack.extend(items.iter().rev()),
+            _ => {}
+        }
+        Some(value)
+    })
 }
 
 /// The KV version a planned mount will have (Vault's default for `kv` is 1).
@@ -103,20 +112,10 @@ pub fn declared_kv_version(mount: &Mount) -> u8 {
 
 /// Password policies named by `generate: {policy: NAME}` at any depth of KV data.
 pub fn generate_policy_needs(data: &Fields) -> Vec<String> {
-    let mut needs = Vec::new();
-    let mut stack: Vec<&serde_json::Value> = data.values().collect();
-    while let Some(value) = stack.pop() {
-        let policy = value.get("generate").and_then(|g| g.get("policy"));
-        if let Some(name) = policy.and_then(|v| v.as_str()) {
-            needs.push(deps::password_policy(name));
-        }
-        match value {
-            serde_json::Value::Object(map) => stack.extend(map.values()),
-            serde_json::Value::Array(items) => stack.extend(items.iter()),
-            _ => {}
-        }
-    }
-    needs
+    values_at_any_depth(data)
+        .filter_map(|value| value.get("generate")?.get("policy")?.as_str())
+        .map(deps::password_policy)
+        .collect()
 }
 
 #[cfg(test)]
