@@ -1,13 +1,16 @@
 //! How the run reaches Vault and with which token: the connection settings,
-//! a login (Kubernetes, AppRole) or the configured token.
+//! a login (Kubernetes, AppRole) or the configured token, the session that
+//! waits for the server, and the API description read while the plan loads.
 
 use std::path::PathBuf;
 
-use super::RunError;
+use super::drift_guard::check_token_known;
+use super::{signals, Command, RunError};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::vault::login::{Credential, Login};
-use crate::vault::{Connection, RetryPolicy};
+use crate::vault::schema_prefetch::PrefetchedSchema;
+use crate::vault::{health, Connection, RetryPolicy, Vault};
 
 pub fn login_of(settings: &Settings) -> Login {
     let mount = |default: &str| {
@@ -72,4 +75,49 @@ pub fn connection(settings: &Settings) -> Result<Connection, RunError> {
         tls_server_name: settings.tls_server_name.clone(),
         follow_redirects: settings.follow_redirects,
     })
+}
+
+/// Starts reading the server's API description while the plan loads, when
+/// the command checks planned fields and the token needs no login.
+pub fn prefetch_schema(command: Command, settings: &Settings) -> Option<PrefetchedSchema> {
+    let checks_fields = matches!(command, Command::Plan | Command::Apply { .. });
+    if !checks_fields || !matches!(login_of(settings), Login::Token) {
+        return None;
+    }
+    let token = configured_token(settings).ok()?;
+    let conn = connection(settings).ok()?;
+    PrefetchedSchema::start(Connection {
+        token: Some(token),
+        ..conn
+    })
+}
+
+/// Waits for the server, logs in (or takes the configured token), and
+/// checks that Vault knows the token: the client every command uses, and
+/// the token's lookup-self answer.
+pub(crate) async fn session(
+    settings: &Settings,
+) -> Result<(Vault, Option<serde_json::Value>), RunError> {
+    if settings.skip_verify {
+        tracing::warn!("TLS certificate verification is off (VAULT_SKIP_VERIFY): use VAULT_CACERT instead outside of tests");
+    }
+    let conn = connection(settings)?;
+    // sys/health only answers in the root namespace.
+    let root_namespace = Vault::connect(&Connection {
+        namespace: None,
+        ..conn.clone()
+    })?;
+    health::wait_ready(&root_namespace, settings.wait_timeout()?).await?;
+    let unauthenticated = Vault::connect(&conn)?;
+    // The token is read only now: a mounted token file may appear while we wait.
+    let (token, owned_token) = match login_of(settings).token(&unauthenticated).await? {
+        Some(token) => (token, true),
+        None => (configured_token(settings)?, false),
+    };
+    let vault = unauthenticated.with_token(token.clone())?;
+    if owned_token {
+        signals::keep_login_token(vault.with_token(token)?);
+    }
+    let lookup = check_token_known(&vault).await?;
+    Ok((vault, lookup))
 }

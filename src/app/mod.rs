@@ -12,7 +12,8 @@ use crate::resources::{Context, FailureClass};
 use crate::settings::{Settings, SettingsError};
 use crate::sources::resolve::Resolver;
 use crate::vault::login::LoginError;
-use crate::vault::{health, Connection, Vault, VaultError};
+use crate::vault::schema_prefetch::PrefetchedSchema;
+use crate::vault::{Vault, VaultError};
 use crate::verify;
 
 mod connect;
@@ -22,8 +23,9 @@ mod namespace;
 mod ownership;
 pub mod signals;
 
-use connect::{configured_token, connection, login_of};
-use drift_guard::{check_token, check_token_known};
+pub(crate) use connect::session;
+use connect::{connection, prefetch_schema};
+use drift_guard::check_token;
 pub use export::export;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +126,7 @@ pub async fn run(
     settings: &Settings,
 ) -> Result<Outcome, RunError> {
     let started = Instant::now();
+    let prefetched = prefetch_schema(command, settings);
     let sources = if matches!(command, Command::Validate | Command::VerifyAgainstPlan) {
         LocalSources::MayBeAbsent
     } else {
@@ -176,7 +179,16 @@ pub async fn run(
     ctx.planning = command == Command::Plan;
     namespace::enter(&mut ctx, &loaded).await?;
     ctx.ownership = ownership::ownership_of(&loaded, settings)?;
-    let result = converge_and_verify(&ctx, &loaded, &mut stages, command, settings, report).await;
+    let result = converge_and_verify(
+        &ctx,
+        &loaded,
+        &mut stages,
+        command,
+        settings,
+        report,
+        prefetched,
+    )
+    .await;
     // The token from our login must not outlive the run, whatever happened.
     signals::revoke_login_token().await;
     // The server stayed away past the budget: one message, not one per object.
@@ -188,36 +200,6 @@ pub async fn run(
     Ok(outcome)
 }
 
-/// Waits for the server, logs in (or takes the configured token), and
-/// checks that Vault knows the token: the client every command uses, and
-/// the token's lookup-self answer.
-pub(crate) async fn session(
-    settings: &Settings,
-) -> Result<(Vault, Option<serde_json::Value>), RunError> {
-    if settings.skip_verify {
-        tracing::warn!("TLS certificate verification is off (VAULT_SKIP_VERIFY): use VAULT_CACERT instead outside of tests");
-    }
-    let conn = connection(settings)?;
-    // sys/health only answers in the root namespace.
-    let root_namespace = Vault::connect(&Connection {
-        namespace: None,
-        ..conn.clone()
-    })?;
-    health::wait_ready(&root_namespace, settings.wait_timeout()?).await?;
-    let unauthenticated = Vault::connect(&conn)?;
-    // The token is read only now: a mounted token file may appear while we wait.
-    let (token, owned_token) = match login_of(settings).token(&unauthenticated).await? {
-        Some(token) => (token, true),
-        None => (configured_token(settings)?, false),
-    };
-    let vault = unauthenticated.with_token(token.clone())?;
-    if owned_token {
-        signals::keep_login_token(vault.with_token(token)?);
-    }
-    let lookup = check_token_known(&vault).await?;
-    Ok((vault, lookup))
-}
-
 async fn converge_and_verify(
     ctx: &Context,
     loaded: &LoadedPlan,
@@ -225,6 +207,7 @@ async fn converge_and_verify(
     command: Command,
     settings: &Settings,
     mut report: Report,
+    prefetched: Option<PrefetchedSchema>,
 ) -> Result<Outcome, RunError> {
     let concurrency = settings.concurrency;
 
@@ -236,7 +219,8 @@ async fn converge_and_verify(
         } else {
             Mode::Apply
         };
-        let mut gate = engine::fields_gate::FieldsGate::check(ctx, loaded, stages).await?;
+        let mut gate =
+            engine::fields_gate::FieldsGate::check(ctx, loaded, stages, prefetched).await?;
         let (objects, timings, failed_now) =
             engine::converge(ctx, stages, mode, concurrency, &mut gate).await;
         report.timings.fields_check_ms = gate.elapsed().as_millis() as u64;

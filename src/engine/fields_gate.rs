@@ -13,6 +13,7 @@ use super::build::Stage;
 use crate::plan::LoadedPlan;
 use crate::resources::{CheckedFields, Context, Kind};
 use crate::vault::schema::{mount_types, ApiSchema, FieldCheck};
+use crate::vault::schema_prefetch::PrefetchedSchema;
 use crate::vault::{Method, VaultError};
 
 /// Objects by (stage, index in stage).
@@ -35,11 +36,13 @@ pub struct FieldsGate<'p> {
 }
 
 impl<'p> FieldsGate<'p> {
-    /// Reads the API description and checks every object it can.
+    /// Reads the API description (or takes the one `prefetched` read, when
+    /// it was read for this namespace and token) and checks every object it can.
     pub async fn check(
         ctx: &Context,
         plan: &'p LoadedPlan,
         stages: &[Stage],
+        prefetched: Option<PrefetchedSchema>,
     ) -> Result<FieldsGate<'p>, VaultError> {
         let started = Instant::now();
         let all: Vec<At> = stages
@@ -68,7 +71,7 @@ impl<'p> FieldsGate<'p> {
         }
         let mut gate = FieldsGate {
             plan,
-            schema: fetch(ctx).await?,
+            schema: fetch(ctx, prefetched).await?,
             errors: HashMap::new(),
             deferred: Vec::new(),
             elapsed: Duration::ZERO,
@@ -92,7 +95,7 @@ impl<'p> FieldsGate<'p> {
         }
         self.waiting_for = None;
         let started = Instant::now();
-        self.schema = fetch(ctx).await?;
+        self.schema = fetch(ctx, None).await?;
         // Objects of the stages that ran are moot (and freed): their turn passed.
         let deferred: Vec<At> = std::mem::take(&mut self.deferred)
             .into_iter()
@@ -216,8 +219,18 @@ async fn path_fields(ctx: &Context, path: &str) -> Option<HashSet<String>> {
     Some(fields)
 }
 
-async fn fetch(ctx: &Context) -> Result<ApiSchema, VaultError> {
-    let schema = ApiSchema::fetch(&ctx.vault).await?;
+async fn fetch(
+    ctx: &Context,
+    prefetched: Option<PrefetchedSchema>,
+) -> Result<ApiSchema, VaultError> {
+    let read = match prefetched {
+        Some(prefetched) => prefetched.take(&ctx.vault).await,
+        None => None,
+    };
+    let schema = match read {
+        Some(read) => ApiSchema::settle(read)?,
+        None => ApiSchema::fetch(&ctx.vault).await?,
+    };
     // A token that may not read a table only loses the checks that borrow
     // another mount's description; the objects themselves report the 403.
     let table = |answer: Result<std::sync::Arc<serde_json::Value>, VaultError>| match answer {
@@ -225,8 +238,8 @@ async fn fetch(ctx: &Context) -> Result<ApiSchema, VaultError> {
         Err(e) if e.code() == Some(403) => Ok(Default::default()),
         Err(e) => Err(e),
     };
-    let mounts = table(ctx.fresh_mount_table().await)?;
-    let auth = table(ctx.fresh_auth_table().await)?;
+    let (mounts, auth) = futures::join!(ctx.fresh_mount_table(), ctx.fresh_auth_table());
+    let (mounts, auth) = (table(mounts)?, table(auth)?);
     Ok(schema.with_mounts(mount_types(&mounts, &auth)))
 }
 

@@ -73,6 +73,11 @@ impl Vault {
         }
     }
 
+    /// Whether requests carry `token`.
+    pub fn uses_token(&self, token: &Secret) -> bool {
+        self.conn.token.as_ref().map(Secret::expose) == Some(token.expose())
+    }
+
     /// The namespace requests go to (`X-Vault-Namespace`).
     pub fn namespace(&self) -> Option<&str> {
         self.conn.namespace.as_deref()

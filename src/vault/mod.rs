@@ -11,6 +11,7 @@ pub mod login;
 pub mod outage;
 mod path_trie;
 pub mod schema;
+pub mod schema_prefetch;
 pub mod transport;
 
 pub use body::json_bytes;

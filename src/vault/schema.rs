@@ -50,30 +50,42 @@ pub enum FieldCheck {
 }
 
 impl ApiSchema {
-    /// Reads `sys/internal/specs/openapi` (once per run). A 403 or 404 gives a
+    /// Where the server describes its API.
+    pub const PATH: &'static str = "sys/internal/specs/openapi";
+
+    /// Reads [`ApiSchema::PATH`] (once per run). A 403 or 404 gives a
     /// schema that answers `Unchecked` everywhere, with one warning logged.
     pub async fn fetch(vault: &Vault) -> Result<ApiSchema, VaultError> {
-        const PATH: &str = "sys/internal/specs/openapi";
         let started = Instant::now();
         // Uncounted: infrastructure, not a read of a planned object.
-        let doc = match vault.request_uncounted(Method::Get, PATH, None).await {
-            Ok(answer) => answer.body,
-            Err(e) if matches!(e.code(), Some(403 | 404)) => {
-                tracing::warn!(error = %e, "cannot read the server's API description: unknown plan fields will not be detected before writing");
-                return Ok(ApiSchema::unavailable(format!("{PATH} unavailable: {e}")));
-            }
-            Err(e) => return Err(e),
-        };
-        let schema = ApiSchema::from_doc(&doc);
-        if schema.ops.is_empty() {
-            // Answered 200 but filtered to nothing the token may see.
-            tracing::warn!("the server's API description lists no paths this token may see: unknown plan fields will not be detected before writing");
-        }
+        let read = vault.request_uncounted(Method::Get, Self::PATH, None).await;
+        let schema = ApiSchema::settle(read.map(|answer| ApiSchema::from_doc(&answer.body)))?;
         tracing::debug!(
             patterns = schema.ops.len(),
             ms = started.elapsed().as_millis() as u64,
             "API description read"
         );
+        Ok(schema)
+    }
+
+    /// The outcome of reading the description (here or on another thread,
+    /// see `schema_prefetch`), with its warnings logged.
+    pub fn settle(read: Result<ApiSchema, VaultError>) -> Result<ApiSchema, VaultError> {
+        let schema = match read {
+            Ok(schema) => schema,
+            Err(e) if matches!(e.code(), Some(403 | 404)) => {
+                tracing::warn!(error = %e, "cannot read the server's API description: unknown plan fields will not be detected before writing");
+                return Ok(ApiSchema::unavailable(format!(
+                    "{} unavailable: {e}",
+                    Self::PATH
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        if schema.ops.is_empty() {
+            // Answered 200 but filtered to nothing the token may see.
+            tracing::warn!("the server's API description lists no paths this token may see: unknown plan fields will not be detected before writing");
+        }
         Ok(schema)
     }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::bao::Bao;
+use crate::support::bao::{http_request, Bao};
 use crate::support::cli::{self, CliOutput};
 
 /// Runs the binary with VAULT_ADDR/VAULT_TOKEN of `bao` plus `env`.
@@ -170,4 +170,28 @@ pub fn assert_stable(bao: &Bao, plan: &Path, env: &[(&str, &str)]) -> Value {
     )
     .assert_code(0);
     rerun
+}
+
+/// `method path` in namespace `ns` with the root token.
+pub fn in_namespace(
+    bao: &Bao,
+    ns: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let body = body.map(|b| serde_json::to_vec(b).unwrap());
+    let headers = [
+        ("X-Vault-Token", bao.root_token.as_str()),
+        ("X-Vault-Namespace", ns),
+    ];
+    let (code, bytes) = http_request(
+        &format!("127.0.0.1:{}", bao.port),
+        method,
+        &format!("/v1/{path}"),
+        &headers,
+        body.as_deref(),
+    )
+    .unwrap();
+    (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }

@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::common::*;
-use crate::support::bao::{http_request, Bao};
+use crate::support::bao::Bao;
 
 /// A stand-in plugin binary in `dir` and its SHA-256. OpenBao registers a
 /// catalog entry without running the binary, so a script is enough to test
@@ -28,30 +28,6 @@ fn plugin_binary(dir: &Path, name: &str) -> String {
 /// A dev server whose plugin directory is `dir`.
 fn with_plugin_dir(dir: &Path) -> Bao {
     Bao::start_dev_with_config(&format!("plugin_directory = \"{}\"\n", dir.display()))
-}
-
-/// `method path` in namespace `ns` with the root token.
-fn in_namespace(
-    bao: &Bao,
-    ns: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let body = body.map(|b| serde_json::to_vec(b).unwrap());
-    let headers = [
-        ("X-Vault-Token", bao.root_token.as_str()),
-        ("X-Vault-Namespace", ns),
-    ];
-    let (code, bytes) = http_request(
-        &format!("127.0.0.1:{}", bao.port),
-        method,
-        &format!("/v1/{path}"),
-        &headers,
-        body.as_deref(),
-    )
-    .unwrap();
-    (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 fn plan_changes(bao: &Bao, plan: &Path) -> String {

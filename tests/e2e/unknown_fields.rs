@@ -152,3 +152,55 @@ fn unknown_fields_of_writes_are_refused() {
     );
     assert!(bao.read("app/data/x").is_none(), "nothing written");
 }
+
+/// The description is read while the plan loads, and that one read is the
+/// one the fields are checked against: one read per run, typos still caught.
+#[test]
+fn the_api_description_is_read_once_per_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.log");
+    let bao = Bao::start_dev_with_config(&format!(
+        "audit \"file\" \"log\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n",
+        audit.display()
+    ));
+    bao.write("sys/auth/kubernetes", &json!({"type": "kubernetes"}));
+    let plan = plan_file(dir.path(), "plan.yaml", "version: 1\nauth:\n  kubernetes:\n    type: kubernetes\n    roles:\n      api: { bound_service_account_names: [api], bound_service_account_namespaces: [prod], token_tll: 1h }\n");
+    let out = vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &[]);
+    out.assert_code(2);
+    assert!(out.stdout.contains("`token_tll` ("), "{}", out.describe());
+    assert!(bao.read("auth/kubernetes/role/api").is_none());
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let reads = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| {
+            entry["type"] == "request" && entry["request"]["path"] == "sys/internal/specs/openapi"
+        })
+        .count();
+    assert_eq!(reads, 1, "{log}");
+}
+
+/// A description read for the token's namespace is not the plan's: a typo
+/// under a mount only the plan's namespace has is caught before any write.
+#[test]
+fn typos_in_the_plans_namespace_are_checked_against_its_own_description() {
+    let plan_text = "version: 1\nvault: { namespace: team-a }\nnamespaces: [team-a]\nauth:\n  approle:\n    type: approle\n    roles:\n      ci: { token_ttl: 1h }\n";
+    let (bao, _dir, plan) = dev_with_plan(plan_text);
+    let p = plan.to_str().unwrap();
+    vc(&bao, &["apply", "-f", p], &[]).assert_success();
+    let typo = plan_text.replace("token_ttl: 1h", "token_ttl: 2h, secret_id_tll: 10m")
+        + "policies:\n  dev: 'path \"a\" { capabilities = [\"read\"] }'\n";
+    std::fs::write(&plan, typo).unwrap();
+    let out = vc(&bao, &["apply", "-f", p], &[]);
+    out.assert_code(2);
+    assert!(
+        out.stdout.contains("`secret_id_tll` (") && out.stdout.contains("plan.yaml:8)"),
+        "{}",
+        out.describe()
+    );
+    let (code, role) = in_namespace(&bao, "team-a", "GET", "auth/approle/role/ci", None);
+    assert_eq!(code, 200, "{role}");
+    assert_eq!(role["data"]["token_ttl"], 3600, "the role was not changed");
+    let (code, _) = in_namespace(&bao, "team-a", "GET", "sys/policies/acl/dev", None);
+    assert_eq!(code, 404, "nothing of a plan with a typo is written");
+}
