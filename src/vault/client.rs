@@ -174,6 +174,18 @@ impl Vault {
         self.send_with_retry(method, path, None, body).await
     }
 
+    /// Like `request_uncounted`, for a GET-like request without a body whose
+    /// answer's bytes `finish` reads (an unreadable answer is not retried).
+    pub async fn request_raw_uncounted<T>(
+        &self,
+        method: Method,
+        path: &str,
+        finish: impl Fn(Vec<u8>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        self.send_raw_with_retry(method, path, None, None, finish)
+            .await
+    }
+
     /// Sends one request, retrying connection errors, 429, 412 and 5xx with
     /// jittered exponential backoff (standbys and failovers answer those briefly).
     pub async fn request(

@@ -11,6 +11,7 @@ pub mod login;
 pub mod outage;
 mod path_trie;
 pub mod schema;
+mod schema_doc;
 pub mod schema_prefetch;
 pub mod transport;
 

@@ -7,7 +7,10 @@ use std::time::Instant;
 
 use serde_json::Value as Json;
 
+use serde::Deserialize;
+
 use super::path_trie::PathTrie;
+use super::schema_doc::{Doc, PathItem, SchemaDoc};
 use super::{Method, Vault, VaultError};
 
 /// Schemas that list some fields but pass the others on (a database
@@ -58,8 +61,10 @@ impl ApiSchema {
     pub async fn fetch(vault: &Vault) -> Result<ApiSchema, VaultError> {
         let started = Instant::now();
         // Uncounted: infrastructure, not a read of a planned object.
-        let read = vault.request_uncounted(Method::Get, Self::PATH, None).await;
-        let schema = ApiSchema::settle(read.map(|answer| ApiSchema::from_doc(&answer.body)))?;
+        let read = vault
+            .request_raw_uncounted(Method::Get, Self::PATH, ApiSchema::parse)
+            .await;
+        let schema = ApiSchema::settle(read)?;
         tracing::debug!(
             patterns = schema.ops.len(),
             ms = started.elapsed().as_millis() as u64,
@@ -91,12 +96,41 @@ impl ApiSchema {
 
     /// A description that checks nothing, for `reason`.
     pub fn unavailable(reason: String) -> ApiSchema {
-        let mut schema = ApiSchema::from_doc(&Json::Null);
+        let mut schema = ApiSchema::from_parts(Doc::default());
         schema.unavailable = Some(reason);
         schema
     }
 
+    /// The description from the bytes of [`ApiSchema::PATH`]'s answer.
+    pub fn parse(raw: Vec<u8>) -> Result<ApiSchema, VaultError> {
+        ApiSchema::from_bytes(&raw).map_err(|e| VaultError::Response {
+            method: Method::Get.as_str(),
+            path: Self::PATH.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The description from the answer's bytes. Not JSON is an error, as for
+    /// any answer; JSON of another shape describes nothing (checks nothing).
+    pub fn from_bytes(raw: &[u8]) -> Result<ApiSchema, serde_json::Error> {
+        if raw.is_empty() {
+            return Ok(ApiSchema::from_parts(Doc::default()));
+        }
+        match serde_json::from_slice::<Doc>(raw) {
+            Ok(doc) => Ok(ApiSchema::from_parts(doc)),
+            Err(e) if e.classify() == serde_json::error::Category::Data => {
+                Ok(ApiSchema::from_parts(Doc::default()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The description from its JSON (JSON of another shape describes nothing).
     pub fn from_doc(doc: &Json) -> ApiSchema {
+        ApiSchema::from_parts(Doc::deserialize(doc).unwrap_or_default())
+    }
+
+    fn from_parts(doc: Doc) -> ApiSchema {
         let mut schema = ApiSchema {
             root: PathTrie::default(),
             ops: Vec::new(),
@@ -104,11 +138,8 @@ impl ApiSchema {
             mounts: BTreeMap::new(),
             donors: HashMap::new(),
         };
-        let schemas = doc.pointer("/components/schemas");
-        let Some(paths) = doc.get("paths").and_then(Json::as_object) else {
-            return schema;
-        };
-        for (key, item) in paths {
+        let schemas = &doc.components.schemas;
+        for (key, item) in &doc.paths {
             let segs: Vec<&str> = key.split('/').filter(|s| !s.is_empty()).collect();
             // KV v2 lists a regex key (`/secret/^.*$`): not a pattern.
             if segs.is_empty() || segs.iter().any(|s| s.contains(['^', '$', '*', '(', '?'])) {
@@ -116,9 +147,8 @@ impl ApiSchema {
             }
             let params = schema.root.insert(&segs, schema.ops.len());
             let body = body_of(item, schemas);
-            let pattern = key.clone();
             schema.ops.push(Op {
-                pattern,
+                pattern: key.clone(),
                 params,
                 body,
             });
@@ -206,29 +236,26 @@ impl ApiSchema {
 }
 
 /// The POST body a path item describes.
-fn body_of(item: &Json, schemas: Option<&Json>) -> Body {
-    let Some(schema) = item.pointer("/post/requestBody/content/application~1json/schema") else {
+fn body_of(item: &PathItem, schemas: &HashMap<String, SchemaDoc>) -> Body {
+    let Some(schema) = item.post_schema() else {
         // KV v1, cubbyhole, sys/wrapping/wrap: the body is the data itself.
-        return match item.get("post") {
+        return match item.post {
             Some(_) => Body::Arbitrary("takes arbitrary data"),
             None => Body::NoWrite,
         };
     };
-    let (name, schema) = match schema.get("$ref").and_then(Json::as_str) {
+    let (name, schema) = match &schema.reference {
         Some(r) => {
             let name = r.rsplit('/').next().unwrap_or(r);
-            match schemas.and_then(|s| s.get(name)) {
+            match schemas.get(name) {
                 Some(s) => (name, s),
                 None => return Body::Arbitrary("request schema not in the description"),
             }
         }
         None => ("", schema),
     };
-    let open = schema
-        .get("additionalProperties")
-        .is_some_and(|a| a != &Json::Bool(false));
-    match schema.get("properties").and_then(Json::as_object) {
-        _ if open || PASS_THROUGH_SCHEMAS.contains(&name) => {
+    match &schema.properties {
+        _ if schema.is_open() || PASS_THROUGH_SCHEMAS.contains(&name) => {
             Body::Arbitrary("passes unlisted fields on")
         }
         Some(props) if !props.is_empty() => Body::Fields(props.keys().cloned().collect()),

@@ -68,8 +68,8 @@ impl PrefetchedSchema {
 async fn read(conn: &Connection) -> Result<ApiSchema, VaultError> {
     let vault = Vault::connect(conn)?;
     let timeout = Some(conn.request_timeout);
-    let answer = vault
-        .send_once(Method::Get, ApiSchema::PATH, None, None, timeout)
+    let raw = vault
+        .send_once_raw(Method::Get, ApiSchema::PATH, timeout)
         .await?;
-    Ok(ApiSchema::from_doc(&answer.body))
+    ApiSchema::parse(raw)
 }

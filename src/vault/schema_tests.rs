@@ -136,6 +136,46 @@ fn unavailable_description_checks_nothing() {
     ));
 }
 
+/// The answer's bytes read straight into the parts the check needs give
+/// the same answers as the JSON tree; an empty answer and JSON of another
+/// shape check nothing, bytes that are not JSON are an error.
+#[test]
+fn description_bytes_read_like_its_json() {
+    let bytes = serde_json::to_vec(&doc()).unwrap();
+    let (from_bytes, from_json) = (
+        ApiSchema::from_bytes(&bytes).unwrap(),
+        ApiSchema::from_doc(&doc()),
+    );
+    let cases: [(&str, &[&str]); 6] = [
+        ("auth/kubernetes/role/api", &["token_ttl", "name"]),
+        ("auth/kubernetes/role/api", &["token_tll"]),
+        ("kv1/app", &["anything"]),
+        ("database/config/pg", &["connection_url"]),
+        (
+            "sys/mounts/app/tune",
+            &["default_lease_ttl", "max_lease_tll"],
+        ),
+        ("auth/kubernetes/role", &["x"]),
+    ];
+    for (path, fields) in cases {
+        assert_eq!(
+            from_bytes.check(path, fields),
+            from_json.check(path, fields),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        from_bytes.check("auth/kubernetes/role/api", &["token_tll"]),
+        FieldCheck::Unknown(vec!["token_tll".into()])
+    );
+    for nothing in [&b""[..], br#"{"paths": 3}"#, b"[1, 2]"] {
+        let schema = ApiSchema::from_bytes(nothing).unwrap();
+        assert!(unchecked(schema.check("auth/kubernetes/role/api", &["x"])));
+    }
+    assert!(ApiSchema::from_bytes(b"<html>").is_err());
+    assert!(ApiSchema::parse(br#"{"paths": "#.to_vec()).is_err());
+}
+
 #[test]
 fn parses_ignored_parameters_warning() {
     // Text as OpenBao 2.7.2 returns it (Go's %v of a sorted []string).

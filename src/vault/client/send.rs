@@ -119,6 +119,17 @@ impl Vault {
         parse_answer(method, path, &raw)
     }
 
+    /// One attempt, not counted and not retried, of a request without a
+    /// body: the raw body of a 2xx answer.
+    pub async fn send_once_raw(
+        &self,
+        method: Method,
+        path: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, VaultError> {
+        self.send_raw(method, path, None, None, timeout).await
+    }
+
     /// One attempt: the raw body of a 2xx answer; a redirect or another
     /// status is an error.
     async fn send_raw(
