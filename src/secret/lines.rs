@@ -9,7 +9,11 @@ use super::scrub;
 pub struct ScrubLines<W: Write> {
     out: W,
     /// The bytes not scrubbed yet: whole lines and the unfinished last one.
+    /// Keeps its capacity from batch to batch.
     partial: Vec<u8>,
+    /// How much of `partial` is known to hold no newline: a line longer
+    /// than a batch is searched once, not again at every write.
+    searched: usize,
 }
 
 impl<W: Write> ScrubLines<W> {
@@ -17,40 +21,42 @@ impl<W: Write> ScrubLines<W> {
         ScrubLines {
             out,
             partial: Vec::new(),
+            searched: 0,
         }
     }
 
     /// Scrubs and writes the unfinished last line, and flushes.
     pub fn finish(mut self) -> io::Result<W> {
-        let rest = std::mem::take(&mut self.partial);
-        self.emit(&rest)?;
+        emit(&mut self.out, &self.partial)?;
         self.out.flush()?;
         Ok(self.out)
     }
 
-    fn emit(&mut self, line: &[u8]) -> io::Result<()> {
-        // Lines end at a newline byte, which is never inside a UTF-8
-        // sequence; anything else (never produced by serde_json) is
-        // written through the lossy form rather than unscrubbed.
-        let scrubbed = match std::str::from_utf8(line) {
-            Ok(text) => scrub(text),
-            Err(_) => scrub(&String::from_utf8_lossy(line)),
-        };
-        self.out.write_all(scrubbed.as_bytes())
-    }
-
     /// Scrubs and writes the whole lines held once a batch is full.
+    #[inline(never)]
     fn emit_full_batch(&mut self) -> io::Result<()> {
-        if self.partial.len() < BATCH {
-            return Ok(());
-        }
-        let Some(last) = self.partial.iter().rposition(|&b| b == b'\n') else {
+        let fresh = &self.partial[self.searched..];
+        let Some(last) = fresh.iter().rposition(|&b| b == b'\n') else {
+            self.searched = self.partial.len();
             return Ok(());
         };
-        let rest = self.partial.split_off(last + 1);
-        let lines = std::mem::replace(&mut self.partial, rest);
-        self.emit(&lines)
+        let last = self.searched + last;
+        emit(&mut self.out, &self.partial[..=last])?;
+        self.partial.drain(..=last);
+        self.searched = self.partial.len();
+        Ok(())
     }
+}
+
+fn emit(out: &mut impl Write, lines: &[u8]) -> io::Result<()> {
+    // Lines end at a newline byte, which is never inside a UTF-8
+    // sequence; anything else (never produced by serde_json) is
+    // written through the lossy form rather than unscrubbed.
+    let scrubbed = match std::str::from_utf8(lines) {
+        Ok(text) => scrub(text),
+        Err(_) => scrub(&String::from_utf8_lossy(lines)),
+    };
+    out.write_all(scrubbed.as_bytes())
 }
 
 /// Lines are scrubbed in batches of about this many bytes: one pass of
@@ -62,10 +68,14 @@ impl<W: Write> Write for ScrubLines<W> {
         self.write_all(buf).map(|()| buf.len())
     }
 
-    /// The serializer writes a token at a time: one append each, no loop.
+    /// The serializer writes a token at a time: one append each, and a
+    /// batch is cut only when full.
     #[inline]
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.partial.extend_from_slice(buf);
+        if self.partial.len() < BATCH {
+            return Ok(());
+        }
         self.emit_full_batch()
     }
 
@@ -109,6 +119,25 @@ mod tests {
             lines.write_all(chunk).unwrap();
         }
         let out = String::from_utf8(lines.finish().unwrap()).unwrap();
+        assert!(!out.contains(secret));
+        assert_eq!(out, scrub(&text));
+    }
+
+    #[test]
+    fn lines_longer_than_a_batch_are_searched_once() {
+        let secret = "lines-long-secret-7e03";
+        super::super::register(secret);
+        // A 1 MB line written 16 bytes at a time, between short lines: a
+        // search of the whole held line at every write takes tens of seconds.
+        let long = format!("{}{secret}", "y".repeat(1 << 20));
+        let text = format!("a\n{long}\nb {secret}\n");
+        let mut lines = ScrubLines::new(Vec::new());
+        let started = std::time::Instant::now();
+        for chunk in text.as_bytes().chunks(16) {
+            lines.write_all(chunk).unwrap();
+        }
+        let out = String::from_utf8(lines.finish().unwrap()).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
         assert!(!out.contains(secret));
         assert_eq!(out, scrub(&text));
     }
