@@ -89,7 +89,8 @@ impl ApiSchema {
         };
         if schema.ops.is_empty() {
             // Answered 200 but filtered to nothing the token may see.
-            tracing::warn!("the server's API description lists no paths this token may see: unknown plan fields will not be detected before writing");
+            // Or (never seen) a description of another shape than OpenAPI 3.
+            tracing::warn!("the server's API description lists no paths this token may see (or none in a shape this tool reads): unknown plan fields will not be detected before writing");
         }
         Ok(schema)
     }
