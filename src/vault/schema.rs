@@ -7,8 +7,6 @@ use std::time::Instant;
 
 use serde_json::Value as Json;
 
-use serde::Deserialize;
-
 use super::path_trie::PathTrie;
 use super::schema_doc::{Doc, PathItem, SchemaDoc};
 use super::{Method, Vault, VaultError};
@@ -126,8 +124,11 @@ impl ApiSchema {
         }
     }
 
-    /// The description from its JSON (JSON of another shape describes nothing).
-    pub fn from_doc(doc: &Json) -> ApiSchema {
+    /// The description from its JSON (JSON of another shape describes
+    /// nothing): the tests write descriptions as JSON.
+    #[cfg(test)]
+    pub(crate) fn from_doc(doc: &Json) -> ApiSchema {
+        use serde::Deserialize;
         ApiSchema::from_parts(Doc::deserialize(doc).unwrap_or_default())
     }
 
