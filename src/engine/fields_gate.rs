@@ -2,9 +2,10 @@
 //! parameters"): every planned field is checked against the server's own API
 //! description, read once per run. Objects under a mount the run creates are
 //! checked against another mount of the same type, or, when the server has
-//! none, right after the mounts stage created it (before anything under it).
+//! none, right after the mounts stage created it (before anything under it),
+//! against that mount's own description (its help).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
@@ -12,7 +13,8 @@ use serde_json::Value as Json;
 use super::build::Stage;
 use crate::plan::LoadedPlan;
 use crate::resources::{CheckedFields, Context, Kind};
-use crate::vault::schema::{mount_types, ApiSchema, FieldCheck};
+use crate::vault::schema::{ApiSchema, FieldCheck};
+use crate::vault::schema_mounts::mount_types;
 use crate::vault::schema_prefetch::PrefetchedSchema;
 use crate::vault::{Method, VaultError};
 
@@ -95,7 +97,7 @@ impl<'p> FieldsGate<'p> {
         }
         self.waiting_for = None;
         let started = Instant::now();
-        self.schema = fetch(ctx, None).await?;
+        self.refresh(ctx, stages).await?;
         // Objects of the stages that ran are moot (and freed): their turn passed.
         let deferred: Vec<At> = std::mem::take(&mut self.deferred)
             .into_iter()
@@ -112,6 +114,33 @@ impl<'p> FieldsGate<'p> {
             })
         });
         self.elapsed += started.elapsed();
+        Ok(())
+    }
+
+    /// The description with the mounts the run created: each new mount's own
+    /// help when the description read before is otherwise current, else (a
+    /// namespace created, a help without a description) the whole one again.
+    async fn refresh(&mut self, ctx: &Context, stages: &[Stage]) -> Result<(), VaultError> {
+        if !self.schema.is_available() {
+            return self.read_whole(ctx).await;
+        }
+        let types = mount_types_now(ctx).await?;
+        let new_mounts: BTreeSet<String> = (self.deferred.iter())
+            .filter_map(|&(s, i)| stages[s].resources.get(i)?.fields_to_check())
+            .filter_map(|set| Some(set.place.mount.as_ref()?.path.trim_matches('/').to_owned()))
+            .filter(|mount| types.contains_key(mount) && !self.schema.covers(mount))
+            .collect();
+        for mount in &new_mounts {
+            if !self.schema.add_mount_help(&ctx.vault, mount).await? {
+                return self.read_whole(ctx).await;
+            }
+        }
+        self.schema.set_mounts(types);
+        Ok(())
+    }
+
+    async fn read_whole(&mut self, ctx: &Context) -> Result<(), VaultError> {
+        self.schema = fetch(ctx, None).await?;
         Ok(())
     }
 
@@ -231,6 +260,11 @@ async fn fetch(
         Some(read) => ApiSchema::settle(read)?,
         None => ApiSchema::fetch(&ctx.vault).await?,
     };
+    Ok(schema.with_mounts(mount_types_now(ctx).await?))
+}
+
+/// Mount path → type, from the mount tables read again.
+async fn mount_types_now(ctx: &Context) -> Result<HashMap<String, String>, VaultError> {
     // A token that may not read a table only loses the checks that borrow
     // another mount's description; the objects themselves report the 403.
     let table = |answer: Result<std::sync::Arc<serde_json::Value>, VaultError>| match answer {
@@ -240,7 +274,7 @@ async fn fetch(
     };
     let (mounts, auth) = futures::join!(ctx.fresh_mount_table(), ctx.fresh_auth_table());
     let (mounts, auth) = (table(mounts)?, table(auth)?);
-    Ok(schema.with_mounts(mount_types(&mounts, &auth)))
+    Ok(mount_types(&mounts, &auth))
 }
 
 fn describe(plan: &LoadedPlan, set: &CheckedFields, unknown: &[String]) -> String {

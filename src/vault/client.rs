@@ -180,9 +180,10 @@ impl Vault {
         &self,
         method: Method,
         path: &str,
+        query: Option<&str>,
         finish: impl Fn(Vec<u8>) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
-        self.send_raw_with_retry(method, path, None, None, finish)
+        self.send_raw_with_retry(method, path, query, None, finish)
             .await
     }
 

@@ -12,6 +12,7 @@ pub mod outage;
 mod path_trie;
 pub mod schema;
 mod schema_doc;
+pub mod schema_mounts;
 pub mod schema_prefetch;
 pub mod transport;
 

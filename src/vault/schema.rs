@@ -2,27 +2,15 @@
 //! so that `plan` can refuse a typo (`token_tll`) before anything is written:
 //! Vault drops unknown fields silently when a write answers 204.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use serde_json::Value as Json;
-
 use super::path_trie::PathTrie;
-use super::schema_doc::{Doc, PathItem, SchemaDoc};
+use super::schema_doc::{Body, Doc};
 use super::{Method, Vault, VaultError};
 
-/// Schemas that list some fields but pass the others on (a database
-/// connection hands `connection_url`, `host`... to its plugin).
-const PASS_THROUGH_SCHEMAS: &[&str] = &["DatabaseConfigureConnectionRequest"];
 /// Longer paths are not matched: bounds the search on any input.
 const MAX_SEGMENTS: usize = 64;
-
-/// What the POST of one pattern accepts.
-enum Body {
-    Fields(HashSet<String>),
-    Arbitrary(&'static str),
-    NoWrite,
-}
 
 struct Op {
     pattern: String,
@@ -60,7 +48,7 @@ impl ApiSchema {
         let started = Instant::now();
         // Uncounted: infrastructure, not a read of a planned object.
         let read = vault
-            .request_raw_uncounted(Method::Get, Self::PATH, ApiSchema::parse)
+            .request_raw_uncounted(Method::Get, Self::PATH, None, ApiSchema::parse)
             .await;
         let schema = ApiSchema::settle(read)?;
         tracing::debug!(
@@ -127,7 +115,7 @@ impl ApiSchema {
     /// The description from its JSON (JSON of another shape describes
     /// nothing): the tests write descriptions as JSON.
     #[cfg(test)]
-    pub(crate) fn from_doc(doc: &Json) -> ApiSchema {
+    pub(crate) fn from_doc(doc: &serde_json::Value) -> ApiSchema {
         use serde::Deserialize;
         ApiSchema::from_parts(Doc::deserialize(doc).unwrap_or_default())
     }
@@ -140,27 +128,56 @@ impl ApiSchema {
             mounts: BTreeMap::new(),
             donors: HashMap::new(),
         };
+        schema.add(doc, "");
+        schema
+    }
+
+    /// Adds the patterns of `doc`, whose paths are relative to `mount`
+    /// ("" for the whole server's description).
+    pub(super) fn add(&mut self, doc: Doc, mount: &str) {
+        let mount = mount.trim_matches('/');
         let schemas = &doc.components.schemas;
         for (key, item) in &doc.paths {
-            let segs: Vec<&str> = key.split('/').filter(|s| !s.is_empty()).collect();
+            let segs: Vec<&str> = (mount.split('/').chain(key.split('/')))
+                .filter(|s| !s.is_empty())
+                .collect();
             // KV v2 lists a regex key (`/secret/^.*$`): not a pattern.
             if segs.is_empty() || segs.iter().any(|s| s.contains(['^', '$', '*', '(', '?'])) {
                 continue;
             }
-            let params = schema.root.insert(&segs, schema.ops.len());
-            let body = body_of(item, schemas);
-            schema.ops.push(Op {
-                pattern: key.clone(),
+            let params = self.root.insert(&segs, self.ops.len());
+            let body = item.body(schemas);
+            self.ops.push(Op {
+                pattern: if mount.is_empty() {
+                    key.clone()
+                } else {
+                    format!("/{mount}{key}")
+                },
                 params,
                 body,
             });
         }
-        schema
+    }
+
+    /// Whether the description was read (see [`ApiSchema::unavailable`]).
+    pub fn is_available(&self) -> bool {
+        self.unavailable.is_none()
+    }
+
+    /// Whether the description has patterns under `mount`.
+    pub fn covers(&self, mount: &str) -> bool {
+        self.unavailable.is_none() && self.root.covers(mount.trim_matches('/'))
     }
 
     /// Mount path ("auth/kubernetes", "secret") → type, see [`mount_types`];
     /// needed by [`ApiSchema::check_like`].
     pub fn with_mounts(mut self, mount_types: HashMap<String, String>) -> ApiSchema {
+        self.set_mounts(mount_types);
+        self
+    }
+
+    /// As [`ApiSchema::with_mounts`], in place.
+    pub fn set_mounts(&mut self, mount_types: HashMap<String, String>) {
         self.mounts = mount_types
             .into_iter()
             .map(|(m, t)| (m.trim_matches('/').to_owned(), t))
@@ -172,7 +189,6 @@ impl ApiSchema {
                 self.donors.insert(kind.clone(), mount.clone());
             }
         }
-        self
     }
 
     /// Whether `mount` ("auth/kubernetes", "app") was in the mount tables.
@@ -235,59 +251,6 @@ impl ApiSchema {
             )),
         }
     }
-}
-
-/// The POST body a path item describes.
-fn body_of(item: &PathItem, schemas: &HashMap<String, SchemaDoc>) -> Body {
-    let Some(schema) = item.post_schema() else {
-        // KV v1, cubbyhole, sys/wrapping/wrap: the body is the data itself.
-        return match item.post {
-            Some(_) => Body::Arbitrary("takes arbitrary data"),
-            None => Body::NoWrite,
-        };
-    };
-    let (name, schema) = match &schema.reference {
-        Some(r) => {
-            let name = r.rsplit('/').next().unwrap_or(r);
-            match schemas.get(name) {
-                Some(s) => (name, s),
-                None => return Body::Arbitrary("request schema not in the description"),
-            }
-        }
-        None => ("", schema),
-    };
-    match &schema.properties {
-        _ if schema.is_open() || PASS_THROUGH_SCHEMAS.contains(&name) => {
-            Body::Arbitrary("passes unlisted fields on")
-        }
-        Some(props) if !props.is_empty() => Body::Fields(props.keys().cloned().collect()),
-        _ => Body::Arbitrary("request schema lists no fields"),
-    }
-}
-
-/// Mount path → type from the answers of `sys/mounts` and `sys/auth` (auth
-/// paths get their "auth/" prefix). KV version 2 mounts have type "kv-v2",
-/// version 1 "kv", since their paths differ.
-pub fn mount_types(sys_mounts: &Json, sys_auth: &Json) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for (answer, prefix) in [(sys_mounts, ""), (sys_auth, "auth/")] {
-        let data = answer.get("data").unwrap_or(answer);
-        let Some(entries) = data.as_object() else {
-            continue;
-        };
-        for (path, mount) in entries {
-            let Some(kind) = mount.get("type").and_then(Json::as_str) else {
-                continue;
-            };
-            let v2 = mount.pointer("/options/version").and_then(Json::as_str) == Some("2");
-            let kind = if kind == "kv" && v2 { "kv-v2" } else { kind };
-            out.insert(
-                format!("{prefix}{}", path.trim_matches('/')),
-                kind.to_owned(),
-            );
-        }
-    }
-    out
 }
 
 /// Parses Vault's warning "Endpoint ignored these unrecognized parameters: [a b]"

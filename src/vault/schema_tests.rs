@@ -2,7 +2,8 @@
 //! mounts of the same type, the ignored-parameters warning.
 
 use super::*;
-use serde_json::json;
+use crate::vault::schema_mounts::mount_types;
+use serde_json::{json, Value as Json};
 
 /// Shaped like OpenBao 2.7.2's `sys/internal/specs/openapi`, trimmed.
 fn doc() -> Json {

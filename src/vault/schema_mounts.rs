@@ -1,0 +1,117 @@
+//! What the fields check knows of mounts: their types, from the mount
+//! tables, and a new mount's own API description (`GET {mount}?help=1`), so
+//! that the fields under a mount this run created are checked without
+//! reading the whole server's description again (on a dev server with two
+//! mounts that read costs the server about 13 ms of CPU, a mount's help 1 ms).
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use super::schema::ApiSchema;
+use super::schema_doc::{Doc, Help};
+use super::{Method, Vault, VaultError};
+
+/// Asks a path for its help.
+const HELP_QUERY: &str = "help=1";
+
+impl ApiSchema {
+    /// Adds what `mount` ("auth/approle") describes in its help. `false` when
+    /// the help holds no description: the caller reads the whole one instead.
+    pub async fn add_mount_help(&mut self, vault: &Vault, mount: &str) -> Result<bool, VaultError> {
+        let mount = mount.trim_matches('/');
+        let doc = vault
+            .request_raw_uncounted(Method::Get, mount, Some(HELP_QUERY), |raw| {
+                parse_help(mount, &raw)
+            })
+            .await?;
+        match doc {
+            Some(doc) if !doc.paths.is_empty() => {
+                self.add(doc, mount);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// Mount path → type from the answers of `sys/mounts` and `sys/auth` (auth
+/// paths get their "auth/" prefix). KV version 2 mounts have type "kv-v2",
+/// version 1 "kv", since their paths differ.
+pub fn mount_types(sys_mounts: &Json, sys_auth: &Json) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (answer, prefix) in [(sys_mounts, ""), (sys_auth, "auth/")] {
+        let data = answer.get("data").unwrap_or(answer);
+        let Some(entries) = data.as_object() else {
+            continue;
+        };
+        for (path, mount) in entries {
+            let Some(kind) = mount.get("type").and_then(Json::as_str) else {
+                continue;
+            };
+            let v2 = mount.pointer("/options/version").and_then(Json::as_str) == Some("2");
+            let kind = if kind == "kv" && v2 { "kv-v2" } else { kind };
+            out.insert(
+                format!("{prefix}{}", path.trim_matches('/')),
+                kind.to_owned(),
+            );
+        }
+    }
+    out
+}
+
+/// The description in a help answer; `None` for JSON of another shape.
+fn parse_help(mount: &str, raw: &[u8]) -> Result<Option<Doc>, VaultError> {
+    match serde_json::from_slice::<Help>(raw) {
+        Ok(help) => Ok(help.openapi),
+        Err(e) if e.classify() == serde_json::error::Category::Data => Ok(None),
+        Err(e) => Err(VaultError::Response {
+            method: Method::Get.as_str(),
+            path: format!("{mount}?{HELP_QUERY}"),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::schema::FieldCheck;
+
+    const HELP: &str = r###"{"help": "## DESCRIPTION", "openapi": {"paths": {
+        "/role/{role_name}": {"post": {"requestBody": {"content": {"application/json":
+            {"schema": {"$ref": "#/components/schemas/AppRoleWriteRoleRequest"}}}}}}},
+        "components": {"schemas": {"AppRoleWriteRoleRequest":
+            {"properties": {"token_ttl": {}, "secret_id_ttl": {}}}}}}}"###;
+
+    #[test]
+    fn a_mounts_help_describes_its_paths_under_the_mount() {
+        let mut schema = ApiSchema::from_bytes(b"{\"paths\": {}}").unwrap();
+        assert!(!schema.covers("auth/approle"));
+        let doc = parse_help("auth/approle", HELP.as_bytes())
+            .unwrap()
+            .unwrap();
+        schema.add(doc, "/auth/approle/");
+        assert!(schema.covers("auth/approle"));
+        assert_eq!(
+            schema.check("auth/approle/role/ci", &["token_ttl", "role_name"]),
+            FieldCheck::Known
+        );
+        assert_eq!(
+            schema.check("auth/approle/role/ci", &["secret_id_tll"]),
+            FieldCheck::Unknown(vec!["secret_id_tll".into()])
+        );
+    }
+
+    #[test]
+    fn a_help_without_a_description_gives_none_and_non_json_an_error() {
+        assert!(parse_help("app", br#"{"help": "text only"}"#)
+            .unwrap()
+            .is_none());
+        assert!(parse_help("app", br#"["not", "a", "help"]"#)
+            .unwrap()
+            .is_none());
+        let err = parse_help("app", b"<html>").err().unwrap();
+        assert!(err.to_string().contains("app?help=1"), "{err}");
+    }
+}
