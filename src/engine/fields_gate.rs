@@ -8,15 +8,13 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use serde_json::Value as Json;
-
 use super::build::Stage;
 use crate::plan::LoadedPlan;
 use crate::resources::{CheckedFields, Context, Kind};
 use crate::vault::schema::{ApiSchema, FieldCheck};
-use crate::vault::schema_mounts::mount_types;
+use crate::vault::schema_mounts::{mount_types, path_help_fields};
 use crate::vault::schema_prefetch::PrefetchedSchema;
-use crate::vault::{Method, VaultError};
+use crate::vault::VaultError;
 
 /// Objects by (stage, index in stage).
 type At = (usize, usize);
@@ -131,8 +129,13 @@ impl<'p> FieldsGate<'p> {
             .filter(|mount| types.contains_key(mount) && !self.schema.covers(mount))
             .collect();
         for mount in &new_mounts {
-            if !self.schema.add_mount_help(&ctx.vault, mount).await? {
-                return self.read_whole(ctx).await;
+            match self.schema.add_mount_help(&ctx.vault, mount).await {
+                Ok(true) => {}
+                Ok(false) => return self.read_whole(ctx).await,
+                Err(e) => {
+                    tracing::debug!(%mount, error = %e, "a new mount's help cannot be read; reading the whole description");
+                    return self.read_whole(ctx).await;
+                }
             }
         }
         self.schema.set_mounts(types);
@@ -190,7 +193,7 @@ impl<'p> FieldsGate<'p> {
                     // plugin sharing a schema name): the path's own help decides.
                     let parent = set.path.rsplit_once('/').map_or("", |(p, _)| p).to_owned();
                     if !confirmed.contains_key(&parent) {
-                        let accepted = path_fields(ctx, set.path).await;
+                        let accepted = path_help_fields(&ctx.vault, set.path).await;
                         confirmed.insert(parent.clone(), accepted);
                     }
                     let unknown: Vec<String> = match confirmed.get(&parent).and_then(Option::as_ref)
@@ -218,34 +221,6 @@ impl<'p> FieldsGate<'p> {
             }
         }
     }
-}
-
-/// Every field the help of `path` describes (`GET path?help=1`: that path's
-/// own OpenAPI); `None` when it cannot be asked.
-async fn path_fields(ctx: &Context, path: &str) -> Option<HashSet<String>> {
-    let answer = ctx
-        .vault
-        .send_once(Method::Get, path, Some("help=1"), None, None)
-        .await
-        .ok()?;
-    let doc = answer.body.get("openapi")?;
-    let mut fields = HashSet::new();
-    let schemas = doc.pointer("/components/schemas").and_then(Json::as_object);
-    for schema in schemas.into_iter().flat_map(|m| m.values()) {
-        if let Some(properties) = schema.get("properties").and_then(Json::as_object) {
-            fields.extend(properties.keys().cloned());
-        }
-    }
-    let items = doc.get("paths").and_then(Json::as_object);
-    for item in items.into_iter().flat_map(|m| m.values()) {
-        let parameters = item.get("parameters").and_then(Json::as_array);
-        for parameter in parameters.into_iter().flatten() {
-            if let Some(name) = parameter.get("name").and_then(Json::as_str) {
-                fields.insert(name.to_owned());
-            }
-        }
-    }
-    Some(fields)
 }
 
 async fn fetch(

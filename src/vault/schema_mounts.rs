@@ -1,10 +1,11 @@
 //! What the fields check knows of mounts: their types, from the mount
-//! tables, and a new mount's own API description (`GET {mount}?help=1`), so
+//! tables, and what a path's own help describes: the fields a path takes,
+//! and a new mount's whole API (`GET {mount}?help=1`), so
 //! that the fields under a mount this run created are checked without
 //! reading the whole server's description again (on a dev server with two
 //! mounts that read costs the server about 13 ms of CPU, a mount's help 1 ms).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value as Json;
 
@@ -58,6 +59,33 @@ pub fn mount_types(sys_mounts: &Json, sys_auth: &Json) -> HashMap<String, String
         }
     }
     out
+}
+
+/// Every field the help of `path` describes (`GET path?help=1`: that path's
+/// own OpenAPI); `None` when it cannot be asked.
+pub async fn path_help_fields(vault: &Vault, path: &str) -> Option<HashSet<String>> {
+    let answer = vault
+        .send_once(Method::Get, path, Some(HELP_QUERY), None, None)
+        .await
+        .ok()?;
+    let doc = answer.body.get("openapi")?;
+    let mut fields = HashSet::new();
+    let schemas = doc.pointer("/components/schemas").and_then(Json::as_object);
+    for schema in schemas.into_iter().flat_map(|m| m.values()) {
+        if let Some(properties) = schema.get("properties").and_then(Json::as_object) {
+            fields.extend(properties.keys().cloned());
+        }
+    }
+    let items = doc.get("paths").and_then(Json::as_object);
+    for item in items.into_iter().flat_map(|m| m.values()) {
+        let parameters = item.get("parameters").and_then(Json::as_array);
+        for parameter in parameters.into_iter().flatten() {
+            if let Some(name) = parameter.get("name").and_then(Json::as_str) {
+                fields.insert(name.to_owned());
+            }
+        }
+    }
+    Some(fields)
 }
 
 /// The description in a help answer; `None` for JSON of another shape.
