@@ -26,10 +26,16 @@ fresh_bao.sh, runs the tool twice (cold, then rerun on the same server) under /u
 with a timeout, and kills the server. A tool that fails or times out gets `error` in its cells.
 The raft section (raft_section, cluster in raft_cluster.py) does the same on fresh 3-node raft
 clusters with integrated storage on disk, through the leader and through a standby.
+
+At N=1000, below the targets, what bounds the cold run and the rerun (floors.py): the server's
+write ceiling for each kind of object the workload writes, with the workload's own bodies, and
+each run's CPU floor: server, client and interrupt/softirq CPU seconds (from /proc) against what
+the target leaves the client, compared with wrk's own CPU per request.
 """
 import json, os, platform, re, signal, socket, statistics, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
 
+import floors        # bench/floors.py: per-kind write ceilings and the CPU floor of a run
 import raft_cluster  # bench/raft_cluster.py: the 3-node raft clusters of the raft section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -259,10 +265,22 @@ def measure_on(target, cmd, timeout):
     return m
 
 
+def machine_cpu():
+    """The machine's CPU seconds so far, all cores, by kind (the "cpu" line of /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) / os.sysconf("SC_CLK_TCK") for x in f.readline().split()[1:9]]
+        return dict(zip(("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"), v))
+    except (OSError, ValueError):
+        return None
+
+
 def measure(cmd, env, timeout):
-    """Run cmd under /usr/bin/time -v; wall-clock seconds, rc, stdout, stderr, peak RSS (MB)."""
+    """Run cmd under /usr/bin/time -v; wall-clock seconds, rc, stdout, stderr, peak RSS (MB),
+    and the machine's CPU seconds by kind meanwhile (machine: idle, softirq, steal, ...)."""
     fd, tfile = tempfile.mkstemp(suffix=".time")
     os.close(fd)
+    before = machine_cpu()
     t0 = time.monotonic()
     p = subprocess.Popen(["/usr/bin/time", "-v", "-o", tfile] + cmd, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -278,6 +296,8 @@ def measure(cmd, env, timeout):
         if p.pid in running:
             running.remove(p.pid)
     secs = time.monotonic() - t0
+    after = machine_cpu()
+    machine = {k: after[k] - before[k] for k in after} if before and after else None
     rss = cpu = None
     try:
         tv = open(tfile).read()
@@ -288,7 +308,7 @@ def measure(cmd, env, timeout):
         cpu = float(u.group(1)) + float(k.group(1)) if u and k else None
     finally:
         os.remove(tfile)
-    return {"s": secs, "rc": rc, "out": out, "err": err, "rss": rss, "cpu": cpu}
+    return {"s": secs, "rc": rc, "out": out, "err": err, "rss": rss, "cpu": cpu, "machine": machine}
 
 
 def vc_cmd(plan, conc=None, extra=()):
@@ -337,7 +357,7 @@ def vc_measure(plan, conc=None, rerun=True, repeat=REPEAT, before_each=None, onc
     cold, again = good[len(good) // 2]
     cold = dict(cold, all_s=[r[0]["s"] for r in good])
     if again:
-        again = dict(again, s=statistics.median(r[1]["s"] for r in good),
+        again = dict(again, own_s=again["s"], s=statistics.median(r[1]["s"] for r in good),
                      all_s=[r[1]["s"] for r in good])
     return cold, again, runs
 
@@ -356,6 +376,11 @@ def peer_measure(cmd, timeout):
         return {"ok": False, "err": str(e), "s": None, "rss": None}, None
 
 
+def wrk_cpu_per_request(m, rate):
+    """wrk's own CPU seconds per request in measurement m (wrk ran WRK_SECONDS at `rate`)."""
+    return m["cpu"] / (rate * WRK_SECONDS) if rate and m.get("cpu") is not None else None
+
+
 def wrk_write(target):
     """wrk_ceiling.sh against target: (writes/s, server CPU s per write, the measurement)."""
     m = measure_on(target, ["bash", f"{SHARED}/wrk_ceiling.sh", str(WRK_SECONDS)], WRK_SECONDS + 60)
@@ -369,11 +394,61 @@ def wrk_write(target):
 
 
 def wrk_ceiling():
+    """(writes/s, server CPU s per write, wrk's CPU s per write) on a fresh server."""
     try:
         with Server() as srv:
-            return wrk_write(srv)[:2]
+            rate, per, m = wrk_write(srv)
+            return rate, per, wrk_cpu_per_request(m, rate)
     except Exception:
-        return None, None
+        return None, None, None
+
+
+def http_post(addr, path, body):
+    """POST body (a dict) to the server; raises on an error status."""
+    import urllib.request
+    req = urllib.request.Request(f"{addr}/v1/{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"X-Vault-Token": TOKEN, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+
+
+def write_rates(ops):
+    """The server's write ceiling for each kind of object W(N) writes, with W(N)'s own bodies
+    (wrk POST to new paths, 16 connections, a fresh server per kind, its mount and auth method
+    made first). {kind: (writes/s, server CPU s per write, wrk CPU s per write) or (None, why)}."""
+    out = {}
+    for kind, body in floors.bodies(ops).items():
+        try:
+            with Server() as srv:
+                for op in floors.setup_ops(ops):
+                    path = {"mount": "sys/mounts/", "auth": "sys/auth/"}.get(op["op"], "") + op["path"]
+                    http_post(srv.addr, path, op["data"])
+                # a new KV v2 mount answers writes only once its setup is done
+                deadline = time.monotonic() + 10
+                while True:
+                    try:
+                        http_post(srv.addr, "app/data/ceiling-probe/config", {"data": {"k": "v"}})
+                        break
+                    except Exception:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.05)
+                with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+                    lua.write(floors.write_lua(kind, body, TOKEN))
+                try:
+                    m = srv.measure(["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "-s", lua.name, srv.addr],
+                                    WRK_SECONDS + 60)
+                finally:
+                    os.remove(lua.name)
+                rate, why = floors.wrk_result(m["out"]) if m["rc"] == 0 else (None, last_err(m))
+                if rate is None:
+                    out[kind] = (None, why)
+                    continue
+                srv_per = m["srv_cpu"] / (rate * WRK_SECONDS) if m.get("srv_cpu") is not None else None
+                out[kind] = (rate, srv_per, wrk_cpu_per_request(m, rate))
+        except Exception as e:
+            out[kind] = (None, str(e)[:200])
+    return out
 
 
 READ_PATHS = {  # what a no-op rerun reads per service, as wrk GET targets
@@ -383,9 +458,10 @@ READ_PATHS = {  # what a no-op rerun reads per service, as wrk GET targets
 }
 
 
-def read_rates(target, n):
+def read_rates(target, n, wrk_cpu=None):
     """target's read rate (GET/s, wrk, 16 connections) for each kind of object a rerun reads;
-    target must hold W(n). Returns {kind: rate} (None where wrk failed)."""
+    target must hold W(n). Returns {kind: rate} (None where wrk failed). wrk_cpu, a dict, gets
+    {kind: wrk's CPU s per read}."""
     rates = {}
     for kind, path in READ_PATHS.items():
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
@@ -398,19 +474,21 @@ def read_rates(target, n):
                            WRK_SECONDS + 60)
             line = [l for l in m["out"].splitlines() if l.startswith("Requests/sec")]
             rates[kind] = float(line[0].split()[1]) if m["rc"] == 0 and line else None
+            if wrk_cpu is not None:
+                wrk_cpu[kind] = wrk_cpu_per_request(m, rates[kind])
         finally:
             os.remove(lua.name)
     return rates
 
 
-def read_ceilings(plan, n):
+def read_ceilings(plan, n, wrk_cpu=None):
     """read_rates() on a fresh server loaded with W(n) by vault-converge."""
     try:
         with Server() as srv:
             setup = srv.measure(vc_cmd(plan), VC_TIMEOUT)
             if setup["rc"] != 0:
                 return {k: None for k in READ_PATHS}
-            return read_rates(srv, n)
+            return read_rates(srv, n, wrk_cpu)
     except Exception:
         return {k: None for k in READ_PATHS}
 
@@ -481,6 +559,7 @@ def table_for(n, tmp):
     rates = [c for c in ceilings if c[0]]
     ceiling = statistics.median(c[0] for c in rates) if rates else None
     ceil_cpu = statistics.median(c[1] for c in rates if c[1] is not None) if any(c[1] for c in rates) else None
+    wrk_ms = statistics.median(c[2] for c in rates if c[2] is not None) if any(c[2] for c in rates) else None
     rows = {"vault-converge": (vcold, vre)}
     for name, mk, nmax, tmo in PEERS:
         if (nmax is not None and n > nmax) or name not in ONLY:
@@ -541,7 +620,8 @@ def table_for(n, tmp):
 
     ceil_min = writes / ceiling if ceiling else None
     say(f"- wrk ceiling: {ceiling:.0f} writes/s ({'median of ' if len(rates) > 1 else ''}{', '.join(f'{c[0]:.0f}' for c in rates)}) → minimum time for {writes} writes = {ceil_min:.3f} s"
-        + (f" (server CPU {1000 * ceil_cpu:.2f} ms per policy write at the ceiling)" if ceil_cpu else "")
+        + (f" (server CPU {1000 * ceil_cpu:.2f} ms per policy write at the ceiling" if ceil_cpu else "")
+        + (f"; wrk's own CPU {1000 * wrk_ms:.3f} ms per write)" if ceil_cpu and wrk_ms else ")" if ceil_cpu else "")
         if ceiling else "- wrk ceiling: error")
     # target checks
     if vc_c is not None and ceil_min:
@@ -549,6 +629,8 @@ def table_for(n, tmp):
         check(n, f"cold ≤ {T_CEILING} × wrk-ceiling minimum", vc_c <= T_CEILING * ceil_min, d) if n == 1000 else info("cold vs wrk-ceiling minimum (target at N=1000)", d)
     elif n == 1000:
         check(n, f"cold ≤ {T_CEILING} × wrk-ceiling minimum", False, "not measured (error)")
+    if n == 1000 and ceil_min:
+        explain_cold(n, ops, vcold, writes, ceil_min, wrk_ms)
     if n == 1000:
         for label, m in (("cold", vcold), ("rerun", vre)):
             reqs = sum(m["req"].values()) if m and m.get("req") else 0
@@ -585,7 +667,8 @@ def table_for(n, tmp):
     if n == 1000 and ceil_min:
         # Why the rerun target is out of reach: even at the server's own read and write
         # ceilings, one read per object takes more than half as long as one write per object.
-        rates = read_ceilings(plan, n)
+        wrk_read = {}
+        rates = read_ceilings(plan, n, wrk_read)
         if all(rates.values()):
             floor = sum(n / r for r in rates.values())
             say(f"- server read ceilings (wrk GET, 16 connections): "
@@ -598,6 +681,7 @@ def table_for(n, tmp):
                 check(n, f"rerun ≤ {T_READ_CEILING} × read-ceiling minimum", vc_r <= T_READ_CEILING * floor,
                       f"rerun {vc_r:.3f} s vs {T_READ_CEILING} × {floor:.3f} = {T_READ_CEILING * floor:.3f} s "
                       f"({vc_r / floor:.2f}× the read minimum)")
+                explain_rerun(vre, T_READ_CEILING * floor, wrk_read)
         else:
             say("- server read ceilings: error")
     if n == 1000:
@@ -608,6 +692,35 @@ def table_for(n, tmp):
     say()
     write_results()
     return {"ceil_min": ceil_min, "vc_cold": vcold}
+
+
+def explain_cold(n, ops, vcold, writes, ceil_min, wrk_ms):
+    """Why the cold target is met or not: the ceiling of each kind of write in the workload and
+    the cold run's CPU floor (floors.py)."""
+    kinds = write_rates(json.load(open(ops)))
+    if not all(k[0] for k in kinds.values()):
+        say("- write ceilings per kind: error (" + "; ".join(f"{k}: {v[1]}" for k, v in kinds.items() if not v[0]) + ")")
+        return
+    mix = sum(n / r for r, _, _ in kinds.values())
+    srv = sum(n * c for _, c, _ in kinds.values() if c is not None)
+    say("- write ceilings per kind, with the workload's own bodies (wrk POST, 16 connections, a fresh server each): "
+        + ", ".join(f"{k} {r:.0f}/s (server CPU {1000 * c:.2f} ms per write)" if c else f"{k} {r:.0f}/s"
+                    for k, (r, c, _) in kinds.items())
+        + f" → the workload's {3 * n} writes at their own ceilings take {mix:.3f} s = {mix / ceil_min:.2f}× the"
+        f" policy-write minimum; the server's CPU for them {srv:.2f} CPU-s"
+        + (f" (the cold run's server used {vcold['srv_cpu']:.2f})" if vcold.get("srv_cpu") is not None else ""))
+    if vcold.get("ok") and None not in (vcold.get("srv_cpu"), vcold.get("cpu")):
+        say(floors.cpu_floor("cold", vcold["s"], T_CEILING * ceil_min, vcold["srv_cpu"], vcold["cpu"],
+                             sum(vcold["req"].values()), 1000 * wrk_ms if wrk_ms else None, os.cpu_count(),
+                             vcold.get("machine")))
+
+
+def explain_rerun(vre, target, wrk_read):
+    """The rerun's CPU floor against its target (floors.py)."""
+    per = [v for v in wrk_read.values() if v is not None]
+    if vre and vre.get("ok") and None not in (vre.get("srv_cpu"), vre.get("cpu")):
+        say(floors.cpu_floor("rerun", vre.get("own_s", vre["s"]), target, vre["srv_cpu"], vre["cpu"], sum(vre["req"].values()),
+                             1000 * statistics.mean(per) if per else None, os.cpu_count(), vre.get("machine")))
 
 
 def sweep(n, tmp, ceil_min):

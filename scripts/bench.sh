@@ -6,7 +6,9 @@
 # For each N: one table, measured in this run on this machine, of cold apply time (fresh
 # in-memory OpenBao dev server), rerun time (second run, same server), ratios to
 # vault-converge, request counts and peak RSS; below it the wrk write ceiling and the
-# issue's targets as PASS/FAIL. At N=1000 also a --concurrency sweep. All tables go to
+# issue's targets as PASS/FAIL, and what bounds the cold run and the rerun (the write ceiling of
+# each kind of object in the workload, each run's CPU floor against its target; bench/floors.py).
+# At N=1000 also a --concurrency sweep. All tables go to
 # stdout and, as Markdown, to bench/results.md.
 #
 # The workload and the peers are used as they are from ../shared/bench (never copied):
