@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::resources::{Action, FailureClass, FieldChange, Kind, ObjectId};
 use crate::vault::RequestCounts;
 
+mod json_layout;
 mod text;
 
 pub use text::{plural, TextStyle};
@@ -199,15 +200,15 @@ impl Report {
         text::render(self, style)
     }
 
-    /// The report as pretty JSON, scrubbed line by line as it is written:
-    /// a large report is never held as text (a newline inside a JSON string
-    /// is escaped, so no secret spans two lines).
+    /// The report as JSON (see `json_layout`: one line per object), scrubbed
+    /// line by line as it is written: a large report is never held as text
+    /// (a newline inside a JSON string is escaped, so no secret spans two lines).
     pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         use std::io::Write as _;
         let mut lines = crate::secret::ScrubLines::new(out);
         // Plain strings and numbers: serializing cannot fail, and must not
         // panic; an I/O error is the only error.
-        if let Err(e) = serde_json::to_writer_pretty(&mut lines, self) {
+        if let Err(e) = json_layout::to_writer(&mut lines, self) {
             if let Some(kind) = e.io_error_kind() {
                 return Err(kind.into());
             }
