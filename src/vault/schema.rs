@@ -166,10 +166,11 @@ impl ApiSchema {
 
     /// Whether the description has patterns under `mount`.
     pub fn covers(&self, mount: &str) -> bool {
-        self.unavailable.is_none() && self.root.covers(mount.trim_matches('/'))
+        self.is_available() && self.root.covers(mount.trim_matches('/'))
     }
 
-    /// Mount path ("auth/kubernetes", "secret") → type, see [`mount_types`];
+    /// Mount path ("auth/kubernetes", "secret") → type, see
+    /// [`mount_types`](super::schema_mounts::mount_types);
     /// needed by [`ApiSchema::check_like`].
     pub fn with_mounts(mut self, mount_types: HashMap<String, String>) -> ApiSchema {
         self.set_mounts(mount_types);

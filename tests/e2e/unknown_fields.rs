@@ -79,22 +79,6 @@ fn typos_fail_plan_and_apply_before_any_write() {
     assert_eq!(rerun["requests"]["writes"], 0, "{rerun:#}");
 }
 
-#[test]
-fn typos_under_a_mount_the_run_creates_are_caught_before_writing_under_it() {
-    let (bao, _dir, plan) = dev_with_plan("version: 1\nauth:\n  approle:\n    type: approle\n    roles:\n      ci: { token_ttl: 1h, secret_id_tll: 10m }\n");
-    let out = vc(&bao, &["apply", "-f", plan.to_str().unwrap()], &[]);
-    out.assert_code(2);
-    assert!(
-        out.stdout.contains("`secret_id_tll` (") && out.stdout.contains("plan.yaml:6)"),
-        "{}",
-        out.describe()
-    );
-    assert!(
-        bao.read("auth/approle/role/ci").is_none(),
-        "the role was not written"
-    );
-}
-
 /// OpenBao's description gives jwt's `role/{name}` and `cel/role/{name}` one
 /// schema name: valid role fields must pass, a typo must still be caught.
 #[test]
