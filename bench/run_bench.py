@@ -33,6 +33,7 @@ each run's CPU floor: server, client and interrupt/softirq CPU seconds (from /pr
 the target leaves the client, compared with wrk's own CPU per request.
 """
 import json, os, platform, re, signal, socket, statistics, subprocess, sys, tempfile, time
+import urllib.request
 from datetime import datetime, timezone
 
 import floors        # bench/floors.py: per-kind write ceilings and the CPU floor of a run
@@ -405,7 +406,6 @@ def wrk_ceiling():
 
 def http_post(addr, path, body):
     """POST body (a dict) to the server; raises on an error status."""
-    import urllib.request
     req = urllib.request.Request(f"{addr}/v1/{path}", data=json.dumps(body).encode(), method="POST",
                                  headers={"X-Vault-Token": TOKEN, "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as r:
@@ -472,8 +472,8 @@ def read_rates(target, n, wrk_cpu=None):
         try:
             m = measure_on(target, ["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "-s", lua.name, target.addr],
                            WRK_SECONDS + 60)
-            line = [l for l in m["out"].splitlines() if l.startswith("Requests/sec")]
-            rates[kind] = float(line[0].split()[1]) if m["rc"] == 0 and line else None
+            # an answer other than 2xx (a missing object) makes no read ceiling
+            rates[kind] = floors.wrk_result(m["out"])[0] if m["rc"] == 0 else None
             if wrk_cpu is not None:
                 wrk_cpu[kind] = wrk_cpu_per_request(m, rates[kind])
         finally:
