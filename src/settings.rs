@@ -260,7 +260,7 @@ impl Settings {
 /// and one without a scheme or host would fail later with a vaguer error.
 fn validate_addr(addr: &str) -> Result<(), SettingsError> {
     let trimmed = addr.trim();
-    let problem = match reqwest::Url::parse(trimmed) {
+    let problem = match url::Url::parse(trimmed) {
         _ if trimmed.is_empty() => "is empty".to_owned(),
         _ if !trimmed.contains("://") => "has no scheme (http:// or https://)".to_owned(),
         Ok(url) if !matches!(url.scheme(), "http" | "https") => {

@@ -11,7 +11,7 @@ pub fn init_logging(level: &str) {
     let directive = if level.contains('=') || level.contains(',') {
         level.to_owned()
     } else {
-        format!("{level},vaultrs=off,rustify=off,hyper=warn,hyper_util=warn,reqwest=warn,kube=warn,tower=warn")
+        format!("{level},vaultrs=off,rustify=off,hyper=warn,hyper_util=warn,kube=warn,tower=warn")
     };
     let filter = EnvFilter::try_new(directive).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()

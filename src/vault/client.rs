@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use reqwest::Url;
+use http::{HeaderMap, HeaderValue};
 use serde_json::Value as Json;
+use url::Url;
 
 use super::connection::Connection;
 use super::counts::{Counters, RequestCounts};
@@ -18,15 +19,44 @@ mod send;
 use crate::secret::Secret;
 
 pub struct Vault {
-    http: reqwest::Client,
+    http: transport::Http,
     /// `<addr>/v1/`.
     base: Url,
     conn: Connection,
+    /// What every request carries (token, namespace), built once.
+    headers: Arc<Result<Headers, VaultError>>,
     addr: String,
     /// Shared with the client of another namespace ([`Vault::in_namespace`]).
     counters: Arc<Counters>,
     /// Shared by every client of the run (before and after login).
     outage: Arc<Outage>,
+}
+
+/// The headers of a request without a body and of one with a JSON body.
+struct Headers {
+    bare: HeaderMap,
+    json: HeaderMap,
+}
+
+impl Headers {
+    fn new(conn: &Connection) -> Result<Headers, VaultError> {
+        let mut bare = HeaderMap::new();
+        bare.insert("x-vault-request", HeaderValue::from_static("true"));
+        if let Some(token) = &conn.token {
+            let mut value = transport::header_value(token.expose())?;
+            value.set_sensitive(true);
+            bare.insert("x-vault-token", value);
+        }
+        if let Some(namespace) = &conn.namespace {
+            bare.insert("x-vault-namespace", transport::header_value(namespace)?);
+        }
+        let mut json = bare.clone();
+        json.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Ok(Headers { bare, json })
+    }
 }
 
 /// A successful answer: status 2xx and its JSON body (`Null` when empty).
@@ -37,9 +67,11 @@ pub struct Answer {
 impl Vault {
     pub fn connect(conn: &Connection) -> Result<Vault, VaultError> {
         let (http, base) = transport::build(conn)?;
+        let headers = Headers::new(conn)?;
         Ok(Vault {
             http,
             base,
+            headers: Arc::new(Ok(headers)),
             conn: conn.clone(),
             addr: conn.addr.clone(),
             counters: Arc::default(),
@@ -60,13 +92,16 @@ impl Vault {
     /// The same client in another namespace (`None`: the root namespace):
     /// one connection pool, one outage budget and one set of request counts.
     pub fn in_namespace(&self, namespace: Option<String>) -> Vault {
+        let conn = Connection {
+            namespace,
+            ..self.conn.clone()
+        };
         Vault {
             http: self.http.clone(),
             base: self.base.clone(),
-            conn: Connection {
-                namespace,
-                ..self.conn.clone()
-            },
+            // A namespace no header can carry fails each request.
+            headers: Arc::new(Headers::new(&conn)),
+            conn,
             addr: self.addr.clone(),
             counters: self.counters.clone(),
             outage: self.outage.clone(),

@@ -18,13 +18,13 @@ impl Method {
         }
     }
 
-    pub fn http(self) -> reqwest::Method {
+    pub fn http(self) -> http::Method {
         match self {
-            Method::Get => reqwest::Method::GET,
+            Method::Get => http::Method::GET,
             // Vault's own verb; `from_bytes` cannot fail for plain letters.
-            Method::List => reqwest::Method::from_bytes(b"LIST").unwrap_or(reqwest::Method::GET),
-            Method::Post => reqwest::Method::POST,
-            Method::Delete => reqwest::Method::DELETE,
+            Method::List => http::Method::from_bytes(b"LIST").unwrap_or(http::Method::GET),
+            Method::Post => http::Method::POST,
+            Method::Delete => http::Method::DELETE,
         }
     }
 }

@@ -10,10 +10,12 @@ pub mod health;
 pub mod login;
 pub mod outage;
 mod path_trie;
+mod proxy;
 pub mod schema;
 mod schema_doc;
 pub mod schema_mounts;
 pub mod schema_prefetch;
+mod tls;
 pub mod transport;
 
 pub use body::json_bytes;

@@ -525,40 +525,12 @@ fn pod_only_sources_pass_validate_but_must_exist_to_apply() {
 /// VAULT_CACERT, an unknown issuer is refused, and VAULT_SKIP_VERIFY is warned about.
 #[test]
 fn tls_with_a_private_ca() {
-    let port = free_port_pair();
+    let server = crate::support::tls::DevTls::start();
     let dir = tempfile::tempdir().unwrap();
-    struct KillOnDrop(std::process::Child);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _server = KillOnDrop(
-        std::process::Command::new("bao")
-            .args([
-                "server",
-                "-dev",
-                "-dev-tls",
-                &format!("-dev-tls-cert-dir={}", dir.path().display()),
-                "-dev-root-token-id=tls-root",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-            ])
-            .env("HOME", dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start bao -dev-tls"),
-    );
-    let ca = dir.path().join("vault-ca.pem");
+    let ca = server.ca.clone();
     let plan = plan_file(dir.path(), "plan.yaml", PLAN);
-    let addr = format!("https://127.0.0.1:{port}");
+    let addr = server.addr.clone();
     let p = plan.to_str().unwrap();
-    let found =
-        crate::support::wait_for(Duration::from_secs(15), Duration::from_millis(100), || {
-            ca.exists().then_some(())
-        });
-    assert!(found.is_some(), "bao -dev-tls wrote no CA");
     let base = [("VAULT_ADDR", addr.as_str()), ("VAULT_TOKEN", "tls-root")];
 
     let mut trusted = base.to_vec();

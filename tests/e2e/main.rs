@@ -24,6 +24,7 @@ mod once_and_order;
 mod pki;
 mod plan_files;
 mod platform_example;
+mod proxies;
 mod prune;
 mod redaction;
 mod schema;

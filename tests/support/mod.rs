@@ -13,6 +13,7 @@ pub mod active_proxy;
 pub mod bao;
 pub mod cli;
 pub mod flaky_proxy;
+pub mod forward_proxy;
 pub mod ports;
 pub mod postgres;
 pub mod raft;

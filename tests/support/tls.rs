@@ -183,3 +183,59 @@ impl TlsRedirector {
         TlsRedirector { addr }
     }
 }
+
+/// `bao server -dev -dev-tls` on loopback: a TLS listener whose CA the
+/// server writes itself; stopped when dropped.
+pub struct DevTls {
+    child: std::process::Child,
+    /// `https://127.0.0.1:PORT`.
+    pub addr: String,
+    /// The CA that signed the listener's certificate (for VAULT_CACERT).
+    pub ca: PathBuf,
+    pub root_token: &'static str,
+    _dir: tempfile::TempDir,
+}
+
+impl DevTls {
+    pub fn start() -> DevTls {
+        let port = super::ports::free_port_pair();
+        let dir = tempfile::tempdir().unwrap();
+        let root_token = "tls-root";
+        let child = Command::new("bao")
+            .args([
+                "server",
+                "-dev",
+                "-dev-tls",
+                &format!("-dev-tls-cert-dir={}", dir.path().display()),
+                &format!("-dev-root-token-id={root_token}"),
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+            ])
+            .env("HOME", dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start bao -dev-tls");
+        let ca = dir.path().join("vault-ca.pem");
+        let tls = DevTls {
+            child,
+            addr: format!("https://127.0.0.1:{port}"),
+            ca,
+            root_token,
+            _dir: dir,
+        };
+        let found = super::wait_for(
+            std::time::Duration::from_secs(15),
+            std::time::Duration::from_millis(100),
+            || tls.ca.exists().then_some(()),
+        );
+        assert!(found.is_some(), "bao -dev-tls wrote no CA");
+        tls
+    }
+}
+
+impl Drop for DevTls {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

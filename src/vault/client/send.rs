@@ -10,7 +10,8 @@ use super::{Answer, Vault};
 use crate::vault::endpoint::Method;
 use crate::vault::error::VaultError;
 use crate::vault::outage::Next;
-use crate::vault::transport;
+use crate::vault::transport::{self, Failure};
+use url::Url;
 
 /// Attempts for a 5xx that is not an outage (one endpoint failing).
 const ENDPOINT_ATTEMPTS: u32 = 3;
@@ -142,46 +143,18 @@ impl Vault {
     ) -> Result<Vec<u8>, VaultError> {
         let mut url = request_url(&self.base, path);
         url.set_query(query);
-        let mut request = self
+        let headers = match self.headers.as_ref() {
+            Ok(headers) if body.is_some() => &headers.json,
+            Ok(headers) => &headers.bare,
+            Err(error) => return Err(VaultError::Client(error.to_string())),
+        };
+        let timeout = timeout.unwrap_or(self.conn.request_timeout);
+        let reply = self
             .http
-            .request(method.http(), url)
-            .header("X-Vault-Request", "true");
-        if let Some(token) = &self.conn.token {
-            request = request.header("X-Vault-Token", token.expose());
-        }
-        if let Some(namespace) = &self.conn.namespace {
-            request = request.header("X-Vault-Namespace", namespace);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("Content-Type", "application/json")
-                .body(body);
-        }
-        if let Some(timeout) = timeout {
-            request = request.timeout(timeout);
-        }
-        let response = request
-            .send()
+            .send(&method.http(), url, headers, body, timeout)
             .await
-            .map_err(|e| self.transport_error(method, path, &e))?;
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .map(str::to_owned);
-        // Chunks into one buffer sized by Content-Length: collecting them
-        // first would hold a large answer (a secret) twice.
-        let mut response = response;
-        let capacity = response.content_length().unwrap_or(0).min(64 << 20) as usize;
-        let mut raw = Vec::with_capacity(capacity);
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(method, path, &e))?
-        {
-            raw.extend_from_slice(&chunk);
-        }
+            .map_err(|failure| self.transport_error(method, path, failure))?;
+        let (status, location, raw) = (reply.status, reply.location, reply.body);
         if (300..400).contains(&status) {
             return Err(VaultError::Redirect {
                 method: method.as_str(),
@@ -213,19 +186,19 @@ impl Vault {
         Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
     }
 
-    fn transport_error(&self, method: Method, path: &str, error: &reqwest::Error) -> VaultError {
-        let reason = crate::secret::scrub(&transport::root_cause(error));
+    fn transport_error(&self, method: Method, path: &str, failure: Failure) -> VaultError {
+        let reason = match failure {
+            Failure::Timeout => {
+                format!("no answer within {}s", self.conn.request_timeout.as_secs())
+            }
+            Failure::Failed(reason) => crate::secret::scrub(&reason),
+        };
         if transport::is_tls_error(&reason) {
             return VaultError::Tls {
                 addr: self.addr.clone(),
                 reason,
             };
         }
-        let reason = if error.is_timeout() {
-            format!("no answer within {}s", self.conn.request_timeout.as_secs())
-        } else {
-            reason
-        };
         VaultError::Transport {
             method: method.as_str(),
             path: path.to_owned(),
@@ -239,7 +212,7 @@ impl Vault {
 /// parses only the path, not a whole URL as `Url::join` would (4.7% of the
 /// client's CPU on a W(1000) run); `?` and `#` in a path are escaped, not
 /// taken for a query or fragment.
-fn request_url(base: &reqwest::Url, path: &str) -> reqwest::Url {
+fn request_url(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
     let mut full = String::with_capacity(base.path().len() + path.len());
     full.push_str(base.path());
@@ -272,7 +245,7 @@ mod tests {
             "http://127.0.0.1:8200/v1/",
             "https://vault.example:8200/prefix/v1/",
         ] {
-            let base = reqwest::Url::parse(base).unwrap();
+            let base = url::Url::parse(base).unwrap();
             for path in [
                 "sys/policies/acl/svc-0001",
                 "/auth/kubernetes/role/api/",
