@@ -1,5 +1,7 @@
 //! vault-converge: make a Vault or OpenBao server match a YAML plan, then verify it works.
 
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod app;
 pub mod bootstrap;

@@ -1,6 +1,8 @@
 //! The vault-converge command line: parse, run, report, exit (codes are
 //! chosen in `cli::exit` alone, DESIGN.md "Exit codes").
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::io::Write;
@@ -174,21 +176,25 @@ fn main() -> ExitCode {
         std::mem::forget(outcome);
         return code;
     }
-    let rendered = if let Some(size) = report.plan {
-        format!(
-            "plan is valid: {} file(s), {} objects, {} checks\n",
+    if let Some(size) = report.plan {
+        let _ = writeln!(
+            std::io::stdout(),
+            "plan is valid: {} file(s), {} objects, {} checks",
             files.len(),
             size.objects,
             size.checks
-        )
+        );
     } else {
-        report.to_text(&vault_converge::engine::report::TextStyle::for_stdout(
-            verbose,
-        ))
-    };
-    let _ = std::io::stdout().write_all(rendered.as_bytes());
-
-    exit::outcome_code(&outcome, detailed, &settings)
+        let style = vault_converge::engine::report::TextStyle::for_stdout(verbose);
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let _ = report
+            .write_text(&style, &mut stdout)
+            .and_then(|()| stdout.flush());
+    }
+    let code = exit::outcome_code(&outcome, detailed, &settings);
+    // As above: the process ends here.
+    std::mem::forget(outcome);
+    code
 }
 
 fn run_bootstrap(settings: &Settings, options: &vault_converge::bootstrap::Options) -> ExitCode {

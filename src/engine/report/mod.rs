@@ -195,9 +195,13 @@ impl Report {
         self.summary = s;
     }
 
-    /// The report for people; see `text`.
-    pub fn to_text(&self, style: &TextStyle) -> String {
-        text::render(self, style)
+    /// The report for people (see `text`), scrubbed as it is written.
+    pub fn write_text(
+        &self,
+        style: &TextStyle,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        text::write(self, style, out)
     }
 
     /// The report as JSON (see `json_layout`: one line per object), scrubbed
