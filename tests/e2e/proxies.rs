@@ -57,22 +57,16 @@ fn an_https_vault_is_reached_through_the_proxy_tunnel() {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_file(dir.path(), "plan.yaml", ONE_POLICY);
     let proxy = ForwardProxy::start();
-    let out = cli::run(
-        &[
-            "apply",
-            "-f",
-            plan.to_str().unwrap(),
-            "--wait-timeout",
-            "20s",
-        ],
-        &[
-            ("VAULT_ADDR", &server.addr),
-            ("VAULT_TOKEN", server.root_token),
-            ("VAULT_CACERT", server.ca.to_str().unwrap()),
-            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
-            ("HTTPS_PROXY", &proxy.url),
-        ],
-    );
+    let mut through_proxy = server.env();
+    through_proxy.push(("HTTPS_PROXY", &proxy.url));
+    let apply = [
+        "apply",
+        "-f",
+        plan.to_str().unwrap(),
+        "--wait-timeout",
+        "20s",
+    ];
+    let out = cli::run(&apply, &through_proxy);
     out.assert_success();
     let opened = proxy.opened();
     let target = server.addr.trim_start_matches("https://");
@@ -87,12 +81,7 @@ fn an_https_vault_is_reached_through_the_proxy_tunnel() {
     // The policy is there: a direct plan finds nothing to change.
     let check = cli::run(
         &["plan", "-f", plan.to_str().unwrap(), "--detailed-exitcode"],
-        &[
-            ("VAULT_ADDR", &server.addr),
-            ("VAULT_TOKEN", server.root_token),
-            ("VAULT_CACERT", server.ca.to_str().unwrap()),
-            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
-        ],
+        &server.env(),
     );
     check.assert_code(0);
 }

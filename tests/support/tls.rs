@@ -233,6 +233,18 @@ impl DevTls {
     }
 }
 
+impl DevTls {
+    /// VAULT_ADDR, VAULT_TOKEN and VAULT_CACERT for this server.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("VAULT_ADDR", self.addr.as_str()),
+            ("VAULT_TOKEN", self.root_token),
+            ("VAULT_CACERT", self.ca.to_str().unwrap_or_default()),
+            ("VAULT_CONVERGE_TERMINATION_LOG", "/dev/null"),
+        ]
+    }
+}
+
 impl Drop for DevTls {
     fn drop(&mut self) {
         let _ = self.child.kill();
