@@ -23,8 +23,9 @@ pub struct Vault {
     /// `<addr>/v1/`.
     base: Url,
     conn: Connection,
-    /// What every request carries (token, namespace), built once.
-    headers: Arc<Result<Headers, VaultError>>,
+    /// What every request carries (token, namespace), built once; the
+    /// error says which setting no header can carry.
+    headers: Arc<Result<Headers, String>>,
     addr: String,
     /// Shared with the client of another namespace ([`Vault::in_namespace`]).
     counters: Arc<Counters>,
@@ -39,16 +40,20 @@ struct Headers {
 }
 
 impl Headers {
-    fn new(conn: &Connection) -> Result<Headers, VaultError> {
+    fn new(conn: &Connection) -> Result<Headers, String> {
         let mut bare = HeaderMap::new();
         bare.insert("x-vault-request", HeaderValue::from_static("true"));
         if let Some(token) = &conn.token {
-            let mut value = transport::header_value(token.expose())?;
+            let mut value = transport::header_value("the token", token.expose())?;
             value.set_sensitive(true);
             bare.insert("x-vault-token", value);
         }
         if let Some(namespace) = &conn.namespace {
-            bare.insert("x-vault-namespace", transport::header_value(namespace)?);
+            let value = transport::header_value(
+                &format!("namespace `{}`", namespace.escape_debug()),
+                namespace,
+            )?;
+            bare.insert("x-vault-namespace", value);
         }
         let mut json = bare.clone();
         json.insert(
@@ -67,7 +72,7 @@ pub struct Answer {
 impl Vault {
     pub fn connect(conn: &Connection) -> Result<Vault, VaultError> {
         let (http, base) = transport::build(conn)?;
-        let headers = Headers::new(conn)?;
+        let headers = Headers::new(conn).map_err(VaultError::Client)?;
         Ok(Vault {
             http,
             base,
@@ -272,6 +277,46 @@ mod tests {
             code,
             message: message.into(),
         }
+    }
+
+    fn connection(token: &str) -> Connection {
+        Connection {
+            addr: "http://127.0.0.1:1".into(),
+            token: Some(Secret::new(token)),
+            ca_cert: None,
+            client_cert: None,
+            tls_server_name: None,
+            skip_verify: false,
+            namespace: None,
+            request_timeout: std::time::Duration::from_secs(1),
+            retry: Default::default(),
+            follow_redirects: false,
+        }
+    }
+
+    /// A setting no header can carry is named (never its value) and said once.
+    #[test]
+    fn settings_no_header_can_carry_are_refused_by_name() {
+        let Err(error) = Vault::connect(&connection("s.tok\nen-value")) else {
+            panic!("a token with a newline was accepted");
+        };
+        let message = error.to_string();
+        assert!(message.contains("the token holds a character"), "{message}");
+        assert!(!message.contains("en-value"), "{message}");
+        assert_eq!(message.matches("cannot set up").count(), 1, "{message}");
+
+        let vault = Vault::connect(&connection("s.token")).unwrap();
+        let inside = vault.in_namespace(Some("team\na".into()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let Err(error) = runtime.block_on(inside.read("sys/mounts")) else {
+            panic!("a namespace with a newline was sent");
+        };
+        let message = error.to_string();
+        assert!(message.contains("namespace `team\\na`"), "{message}");
+        assert_eq!(message.matches("cannot set up").count(), 1, "{message}");
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! another host unless asked (DESIGN.md "Retries and HA").
 //!
 //! hyper's own pooled client, not a higher-level one: the layers above it
-//! (URL re-parsing per redirect check, middleware) cost 45 ms of CPU per
-//! 3,000 requests, a fifth of the client's whole run.
+//! (URL re-parsing per redirect check, middleware) cost a bare client 132–140
+//! ms of CPU for 3,000 reads against 82–91 ms, and the tool's W(1000) rerun
+//! about 15% of its CPU.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -196,11 +197,11 @@ impl Http {
     }
 }
 
-/// A header value from a setting (a token or namespace).
-pub fn header_value(value: &str) -> Result<HeaderValue, VaultError> {
+/// A header value from a setting (`what`: the token or the namespace).
+pub fn header_value(what: &str, value: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(value).map_err(|_| {
-        VaultError::Client(
-            "a token or namespace holds a character HTTP headers cannot carry".into(),
+        format!(
+            "{what} holds a character an HTTP header cannot carry (a newline or control character)"
         )
     })
 }

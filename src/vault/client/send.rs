@@ -146,7 +146,7 @@ impl Vault {
         let headers = match self.headers.as_ref() {
             Ok(headers) if body.is_some() => &headers.json,
             Ok(headers) => &headers.bare,
-            Err(error) => return Err(VaultError::Client(error.to_string())),
+            Err(why) => return Err(VaultError::Client(why.clone())),
         };
         let timeout = timeout.unwrap_or(self.conn.request_timeout);
         let reply = self
