@@ -166,33 +166,27 @@ fn main() -> ExitCode {
     };
 
     let report = &outcome.report;
-    if settings.output == "json" {
-        // Streamed: the report of a large plan is never held as text.
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let _ = report.write_json(&mut out).and_then(|()| out.flush());
-        let code = exit::outcome_code(&outcome, detailed, &settings);
-        // The process ends here: freeing a large run's report one entry at
-        // a time would only delay the exit (25 ms at 30,000 objects).
-        std::mem::forget(outcome);
-        return code;
-    }
-    if let Some(size) = report.plan {
-        let _ = writeln!(
-            std::io::stdout(),
+    // Streamed either way: the report of a large plan is never held as text.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if settings.output == "json" {
+        report.write_json(&mut stdout)
+    } else if let Some(size) = report.plan {
+        writeln!(
+            stdout,
             "plan is valid: {} file(s), {} objects, {} checks",
             files.len(),
             size.objects,
             size.checks
-        );
+        )
     } else {
         let style = vault_converge::engine::report::TextStyle::for_stdout(verbose);
-        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-        let _ = report
-            .write_text(&style, &mut stdout)
-            .and_then(|()| stdout.flush());
-    }
+        report.write_text(&style, &mut stdout)
+    };
+    let _ = written.and_then(|()| stdout.flush());
+    drop(stdout);
     let code = exit::outcome_code(&outcome, detailed, &settings);
-    // As above: the process ends here.
+    // The process ends here: freeing a large run's report one entry at a
+    // time would only delay the exit (25 ms at 30,000 objects).
     std::mem::forget(outcome);
     code
 }
