@@ -96,7 +96,8 @@ impl Resource for PolicyResource {
                 .and_then(|c| c.pointer("/data/policy"))
                 .and_then(Json::as_str);
             let (action, fields) = match current_text {
-                Some(old) if normalize_hcl(old) == normalize_hcl(&text) => {
+                // Byte-equal is the common rerun case: no copies made.
+                Some(old) if old == text || normalize_hcl(old) == normalize_hcl(&text) => {
                     return Ok(Change::unchanged())
                 }
                 Some(old) => (Action::Update, line_changes(old, &text)),
