@@ -2,6 +2,7 @@
 //! plus `VAULT_CACERT`, an optional client certificate (mTLS), or no
 //! verification at all when `VAULT_SKIP_VERIFY` asks for it.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -60,8 +61,7 @@ pub fn client_config(conn: &Connection, https: bool) -> Result<ClientConfig, Vau
 
 /// The certificates of the PEM bundle `VAULT_CACERT` names.
 fn ca_bundle(path: &str) -> Result<Vec<CertificateDer<'static>>, VaultError> {
-    let pem = std::fs::read(path)
-        .map_err(|e| VaultError::Client(format!("cannot read VAULT_CACERT {path}: {e}")))?;
+    let pem = read_file("VAULT_CACERT", Path::new(path))?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| VaultError::Client(format!("VAULT_CACERT {path} is not a PEM bundle: {e}")))?;
@@ -73,26 +73,28 @@ fn ca_bundle(path: &str) -> Result<Vec<CertificateDer<'static>>, VaultError> {
     Ok(certs)
 }
 
+/// The file a setting (`name`) points at.
+fn read_file(name: &str, path: &Path) -> Result<Vec<u8>, VaultError> {
+    std::fs::read(path)
+        .map_err(|e| VaultError::Client(format!("cannot read {name} {}: {e}", path.display())))
+}
+
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
 /// The chain of `VAULT_CLIENT_CERT` and the key of `VAULT_CLIENT_KEY`.
-fn client_identity(cert: &std::path::Path, key: &std::path::Path) -> Result<Identity, VaultError> {
-    let read = |path: &std::path::Path, name: &str| {
-        std::fs::read(path)
-            .map_err(|e| VaultError::Client(format!("cannot read {name} {}: {e}", path.display())))
-    };
+fn client_identity(cert: &Path, key: &Path) -> Result<Identity, VaultError> {
     let not_pem = |what: &str| {
         VaultError::Client(format!(
             "VAULT_CLIENT_CERT/VAULT_CLIENT_KEY are not a PEM certificate and key: {what}"
         ))
     };
-    let chain = CertificateDer::pem_slice_iter(&read(cert, "VAULT_CLIENT_CERT")?)
+    let chain = CertificateDer::pem_slice_iter(&read_file("VAULT_CLIENT_CERT", cert)?)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| not_pem(&e.to_string()))?;
     if chain.is_empty() {
         return Err(not_pem("no certificate in VAULT_CLIENT_CERT"));
     }
-    let key = PrivateKeyDer::from_pem_slice(&read(key, "VAULT_CLIENT_KEY")?)
+    let key = PrivateKeyDer::from_pem_slice(&read_file("VAULT_CLIENT_KEY", key)?)
         .map_err(|e| not_pem(&e.to_string()))?;
     Ok((chain, key))
 }
