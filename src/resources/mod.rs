@@ -229,19 +229,22 @@ pub async fn converge_fields(
     fields: &BTreeMap<String, Planned>,
     sync: SyncPolicy,
 ) -> Result<Change, ObjectError> {
-    let current = match exists {
+    let current: Option<Json> = match exists {
         Some(false) => None,
-        _ => ctx.vault.read(path).await?,
+        // Only the planned fields are compared: the rest of the answer is skipped.
+        _ => {
+            let planned = |name: &str| fields.contains_key(name);
+            ctx.vault.read_data_fields(path, &planned).await?
+        }
     };
     let write = || vec![Request::post(path, body_of(fields))];
-    let Some(current) = current else {
+    let Some(data) = current else {
         return Ok(Change::new(
             Action::Create,
             compare::created_fields(fields),
             write(),
         ));
     };
-    let data = current.get("data").cloned().unwrap_or(Json::Null);
     let comparison = compare::compare_fields(fields, &data);
     let action = if !comparison.changes.is_empty() {
         Action::Update

@@ -2,7 +2,7 @@
 //! (`sys/policies/password/<name>`): HCL text compared without insignificant
 //! whitespace. Vault stores ACL policy names in lower case.
 
-use serde_json::{json, Value as Json};
+use serde_json::json;
 
 use super::compare::{normalize_hcl, FieldChange};
 use super::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
@@ -87,14 +87,11 @@ impl Resource for PolicyResource {
         Box::pin(async move {
             let text = ctx.replace_accessors(&self.text(ctx)?).await?;
             let path = format!("{}/{}", self.collection, self.name);
-            let current = match ctx.listed(self.collection, &self.name).await? {
+            let current: Option<PolicyData> = match ctx.listed(self.collection, &self.name).await? {
                 Some(false) => None,
-                _ => ctx.vault.read(&path).await?,
+                _ => ctx.vault.read_data(&path).await?,
             };
-            let current_text = current
-                .as_ref()
-                .and_then(|c| c.pointer("/data/policy"))
-                .and_then(Json::as_str);
+            let current_text = current.as_ref().and_then(|c| c.policy.as_deref());
             let (action, fields) = match current_text {
                 // Byte-equal is the common rerun case: no copies made.
                 Some(old) if old == text || normalize_hcl(old) == normalize_hcl(&text) => {
@@ -117,6 +114,12 @@ impl Resource for PolicyResource {
             ))
         })
     }
+}
+
+/// The part of a policy's read answer that is compared.
+#[derive(Default, serde::Deserialize)]
+struct PolicyData {
+    policy: Option<String>,
 }
 
 #[cfg(test)]

@@ -67,6 +67,14 @@ impl Resolver {
     /// Resolves every source inside `value`; the result is sensitive when
     /// any part came from a source.
     pub async fn resolve(&self, value: &Json) -> Result<Planned, SourceError> {
+        // Sources are maps: a value without one is taken as it is, without
+        // the boxed walk (most fields of a large plan are plain strings and lists).
+        if !holds_map(value) {
+            return Ok(Planned {
+                value: value.clone(),
+                sensitive: false,
+            });
+        }
         let mut sensitive = false;
         let value = self.resolve_inner(value, &mut sensitive).await?;
         Ok(Planned { value, sensitive })
@@ -118,6 +126,15 @@ impl Resolver {
                 other => other.clone(),
             })
         })
+    }
+}
+
+/// Whether `value` is or holds a map (only a map can be a source).
+fn holds_map(value: &Json) -> bool {
+    match value {
+        Json::Object(_) => true,
+        Json::Array(items) => items.iter().any(holds_map),
+        _ => false,
     }
 }
 

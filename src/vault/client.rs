@@ -145,6 +145,51 @@ impl Vault {
         }
     }
 
+    /// Reads `path` and parses only its answer's `data` (the default when the
+    /// answer has none): the envelope around it (request id, lease, warnings)
+    /// is skipped, not built. `None` when Vault answers 404, like [`Vault::read`].
+    pub async fn read_data<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, VaultError> {
+        #[derive(serde::Deserialize)]
+        struct Envelope<T> {
+            data: Option<T>,
+        }
+        let Some(raw) = self.read_raw(path).await? else {
+            return Ok(None);
+        };
+        if raw.is_empty() {
+            return Ok(Some(T::default()));
+        }
+        let envelope: Envelope<T> =
+            serde_json::from_slice(&raw).map_err(|e| VaultError::Response {
+                method: Method::Get.as_str(),
+                path: path.trim_matches('/').to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Some(envelope.data.unwrap_or_default()))
+    }
+
+    /// Reads `path` and parses, of its answer's `data`, only the fields
+    /// `wanted` names ([`super::answer::data_fields`]). `None` on 404.
+    pub async fn read_data_fields(
+        &self,
+        path: &str,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Option<Json>, VaultError> {
+        let Some(raw) = self.read_raw(path).await? else {
+            return Ok(None);
+        };
+        super::answer::data_fields(&raw, wanted)
+            .map(Some)
+            .map_err(|e| VaultError::Response {
+                method: Method::Get.as_str(),
+                path: path.trim_matches('/').to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
     /// Reads `path` as the answer's raw body bytes, not parsed: the caller
     /// borrows from them instead of holding a large secret twice (the bytes
     /// and their `Json`). `None` when Vault answers 404, like [`Vault::read`].

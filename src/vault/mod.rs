@@ -1,5 +1,6 @@
 //! Talking to Vault/OpenBao: the client, the raw endpoint, readiness.
 
+pub mod answer;
 mod body;
 pub mod client;
 pub mod connection;

@@ -19,6 +19,7 @@ use super::Key;
 use crate::resources::compare::{self, FieldChange};
 use crate::resources::ObjectError;
 use crate::secret;
+use crate::vault::answer::Name;
 use crate::vault::VaultError;
 
 /// A secret's keys and their values as Vault sent them.
@@ -32,11 +33,6 @@ pub(super) struct Current<'a> {
     /// The path read, for errors.
     path: &'a str,
 }
-
-/// A key, borrowed unless it holds escapes.
-#[derive(Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(transparent)]
-struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// KV v1: `{"data": {key: value}}`.
 #[derive(Deserialize)]
