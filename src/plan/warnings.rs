@@ -1,6 +1,8 @@
 //! What `validate` warns about but lets through: each warning is one line
 //! starting with the plan file:line:column.
 
+use std::borrow::Cow;
+
 use super::load::LoadedPlan;
 use super::model::Fields;
 use super::node::{Loc, Node, Value};
@@ -41,7 +43,11 @@ pub(crate) fn short_secrets_in(root: &Node) -> Vec<String> {
         for (key, section) in sections {
             // Policy sections hold HCL text keyed by policy name, never a secret.
             if !["policies", "password_policies"].contains(&key.name.as_str()) {
-                short_secrets(section, &mut vec![key.name.clone()], &mut out);
+                short_secrets(
+                    section,
+                    &mut vec![Cow::Borrowed(key.name.as_str())],
+                    &mut out,
+                );
             }
         }
     }
@@ -98,7 +104,7 @@ fn policy_lists(fields: &Fields) -> impl Iterator<Item = (&str, Vec<String>)> {
 
 /// Literal values of secret-named fields, at any depth, shorter than
 /// `MIN_SCRUBBED_LEN` (never the value itself in the message).
-fn short_secrets(node: &Node, path: &mut Vec<String>, out: &mut Vec<String>) {
+fn short_secrets<'a>(node: &'a Node, path: &mut Vec<Cow<'a, str>>, out: &mut Vec<String>) {
     if node.source_kind().is_some() {
         return;
     }
@@ -114,14 +120,14 @@ fn short_secrets(node: &Node, path: &mut Vec<String>, out: &mut Vec<String>) {
                         out.push(short_secret_warning(&child.loc, path, &key.name, len));
                     }
                 }
-                path.push(key.name.clone());
+                path.push(Cow::Borrowed(&key.name));
                 short_secrets(child, path, out);
                 path.pop();
             }
         }
         Value::Seq(items) => {
             for (i, child) in items.iter().enumerate() {
-                path.push(i.to_string());
+                path.push(Cow::Owned(i.to_string()));
                 short_secrets(child, path, out);
                 path.pop();
             }
@@ -144,7 +150,7 @@ fn literal_len(node: &Node) -> Option<usize> {
     }
 }
 
-fn short_secret_warning(loc: &Loc, path: &[String], field: &str, len: usize) -> String {
+fn short_secret_warning(loc: &Loc, path: &[Cow<str>], field: &str, len: usize) -> String {
     let mut full = path.join(".");
     if !full.is_empty() {
         full.push('.');
