@@ -92,12 +92,15 @@ impl Http {
     pub async fn send(
         &self,
         method: &Method,
-        url: Url,
+        url: &str,
         headers: &HeaderMap,
         body: Option<Bytes>,
         timeout: Duration,
     ) -> Result<Reply, Failure> {
-        tokio::time::timeout(timeout, self.follow(method, url, headers, body))
+        let uri: Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| Failure::Failed(root_cause(&e)))?;
+        tokio::time::timeout(timeout, self.follow(method, uri, headers, body))
             .await
             .unwrap_or(Err(Failure::Timeout))
     }
@@ -105,23 +108,28 @@ impl Http {
     async fn follow(
         &self,
         method: &Method,
-        mut url: Url,
+        mut uri: Uri,
         headers: &HeaderMap,
         body: Option<Bytes>,
     ) -> Result<Reply, Failure> {
         let mut redirects = 0;
         loop {
-            let reply = self.once(method, &url, headers, body.clone()).await?;
+            let reply = self.once(method, &uri, headers, body.clone()).await?;
             if redirects >= MAX_REDIRECTS || !matches!(reply.status, 307 | 308) {
                 return Ok(reply);
             }
-            let next = reply.location.as_deref().and_then(|to| url.join(to).ok());
-            match next {
-                Some(next) if self.may_follow(&url, &next) => {
-                    url = next;
+            // Only a redirect needs the URL parsed in full (to resolve Location).
+            let from = Url::parse(&uri.to_string()).ok();
+            let next = from.as_ref().and_then(|from| {
+                let to = from.join(reply.location.as_deref()?).ok()?;
+                self.may_follow(from, &to).then_some(to)
+            });
+            match next.and_then(|to| to.as_str().parse::<Uri>().ok()) {
+                Some(next) => {
+                    uri = next;
                     redirects += 1;
                 }
-                _ => return Ok(reply),
+                None => return Ok(reply),
             }
         }
     }
@@ -141,23 +149,19 @@ impl Http {
     async fn once(
         &self,
         method: &Method,
-        url: &Url,
+        uri: &Uri,
         headers: &HeaderMap,
         body: Option<Bytes>,
     ) -> Result<Reply, Failure> {
         let failed = |e: &(dyn std::error::Error + 'static)| Failure::Failed(root_cause(e));
-        let uri: Uri = url
-            .as_str()
-            .parse()
-            .map_err(|e: http::uri::InvalidUri| failed(&e))?;
         let mut request = http::Request::new(Full::new(body.unwrap_or_default()));
         *request.method_mut() = method.clone();
         *request.headers_mut() = headers.clone();
-        if url.scheme() == "http" {
+        if uri.scheme_str() == Some("http") {
             // A proxy in front of an http Vault sees each request.
             if let Some(auth) = self
                 .proxies
-                .intercept(&uri)
+                .intercept(uri)
                 .and_then(|p| p.basic_auth().cloned())
             {
                 request
@@ -165,7 +169,7 @@ impl Http {
                     .insert(http::header::PROXY_AUTHORIZATION, auth);
             }
         }
-        *request.uri_mut() = uri;
+        *request.uri_mut() = uri.clone();
         let response = self.client.request(request).await.map_err(|e| failed(&e))?;
         let status = response.status().as_u16();
         let location = response
