@@ -1,6 +1,7 @@
 //! Local value sources (`env`, `file`): checked at load time, and `file`
 //! paths made absolute relative to the plan file that declared them.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::error::PlanError;
@@ -36,9 +37,9 @@ impl From<LocalSources> for LoadOptions {
 
 /// Checks every source's arguments, that `env`/`file` sources exist (when
 /// they must) and are usable files, and resolves `file` paths.
-pub fn prepare(
-    node: &mut Node,
-    path: &mut Vec<String>,
+pub fn prepare<'a>(
+    node: &'a mut Node,
+    path: &mut Vec<Cow<'a, str>>,
     options: LoadOptions,
 ) -> Result<(), PlanError> {
     if node.source_kind().is_some() {
@@ -47,14 +48,14 @@ pub fn prepare(
     match &mut node.value {
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                path.push(i.to_string());
+                path.push(Cow::Owned(i.to_string()));
                 prepare(item, path, options)?;
                 path.pop();
             }
         }
         Value::Map(entries) => {
             for (key, value) in entries.iter_mut() {
-                path.push(key.name.clone());
+                path.push(Cow::Borrowed(&key.name));
                 prepare(value, path, options)?;
                 path.pop();
             }
@@ -64,7 +65,11 @@ pub fn prepare(
     Ok(())
 }
 
-fn prepare_source(node: &mut Node, path: &[String], options: LoadOptions) -> Result<(), PlanError> {
+fn prepare_source(
+    node: &mut Node,
+    path: &[Cow<str>],
+    options: LoadOptions,
+) -> Result<(), PlanError> {
     let must_exist = options.sources == LocalSources::MustExist;
     // Only a source (a small map) is converted, never a whole subtree.
     match source_of(&node.to_json()) {

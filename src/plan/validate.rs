@@ -1,5 +1,7 @@
 //! Semantic checks that need no network: what serde cannot express.
 
+use std::borrow::Cow;
+
 use super::error::PlanError;
 use super::load::LoadedPlan;
 use super::model::{sync_setting, AuthMethod, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
@@ -244,7 +246,7 @@ pub(crate) fn generate_outside_kv(root: &Node) -> Option<(Loc, String)> {
     find_generate(root, &mut Vec::new())
 }
 
-fn find_generate(node: &Node, path: &mut Vec<String>) -> Option<(Loc, String)> {
+fn find_generate<'a>(node: &'a Node, path: &mut Vec<Cow<'a, str>>) -> Option<(Loc, String)> {
     if let [section, _, _, data, ..] = path.as_slice() {
         if section == "kv" && data == "data" {
             return None;
@@ -255,13 +257,13 @@ fn find_generate(node: &Node, path: &mut Vec<String>) -> Option<(Loc, String)> {
     }
     match &node.value {
         Value::Map(entries) => entries.iter().find_map(|(key, child)| {
-            path.push(key.name.clone());
+            path.push(Cow::Borrowed(&key.name));
             let found = find_generate(child, path);
             path.pop();
             found
         }),
         Value::Seq(items) => items.iter().enumerate().find_map(|(i, child)| {
-            path.push(i.to_string());
+            path.push(Cow::Owned(i.to_string()));
             let found = find_generate(child, path);
             path.pop();
             found

@@ -264,15 +264,25 @@ pub fn is_secret_name(name: &str) -> bool {
         "credentials",
         "pin",
     ];
-    // Case-insensitive without a lower-cased copy: this runs for every key
-    // of a plan and every field Vault returns.
-    let contains = |needle: &str| {
-        name.as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    // Case-insensitive without a lower-cased copy, in one pass that looks
+    // further only at an `s` or a `p`: this runs for every key of a plan
+    // and every field Vault returns.
+    let bytes = name.as_bytes();
+    let at = |i: usize, needle: &str| {
+        bytes
+            .get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
     };
-    let last = name.rsplit(['_', '-', '.']).next().unwrap_or(name);
-    ANYWHERE.iter().any(|m| contains(m)) || LAST_WORD.iter().any(|w| last.eq_ignore_ascii_case(w))
+    let anywhere = (0..bytes.len()).any(|i| match bytes[i].to_ascii_lowercase() {
+        b's' => at(i, ANYWHERE[0]),
+        b'p' => at(i, ANYWHERE[1]) || at(i, ANYWHERE[2]),
+        _ => false,
+    });
+    let last = match bytes.iter().rposition(|b| matches!(b, b'_' | b'-' | b'.')) {
+        Some(i) => &name[i + 1..],
+        None => name,
+    };
+    anywhere || LAST_WORD.iter().any(|w| last.eq_ignore_ascii_case(w))
 }
 
 #[cfg(test)]
@@ -317,6 +327,13 @@ mod tests {
             "SESSION_KEY",
             "api_key",
             "token",
+            "privateKey",
+            "client_SECRET",
+            "ssh-passphrase",
+            "mySecretValue",
+            "x.pin",
+            "ü_token",
+            "a-credentials",
         ] {
             assert!(is_secret_name(name), "{name} is secret");
         }
@@ -327,6 +344,14 @@ mod tests {
             "keys",
             "kubernetes_host",
             "key_type",
+            "",
+            "s",
+            "p",
+            "secre",
+            "privat",
+            "spin_up",
+            "keypass_ttl",
+            "ü",
         ] {
             assert!(!is_secret_name(name), "{name} is not secret");
         }
