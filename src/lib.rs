@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod duration;
 pub mod engine;
 pub mod export;
+pub mod free;
 pub mod paths;
 pub mod plan;
 pub mod registry;

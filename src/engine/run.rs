@@ -143,7 +143,7 @@ pub async fn converge(
             objects: stages[s].resources.len(),
             ms: started.elapsed().as_millis() as u64,
         });
-        stages[s].release();
+        stages[s].release(ctx.ownership.track);
     }
     progress.finish();
     if mode == Mode::Apply {
