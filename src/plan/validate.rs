@@ -1,7 +1,5 @@
 //! Semantic checks that need no network: what serde cannot express.
 
-use std::borrow::Cow;
-
 use super::error::PlanError;
 use super::load::LoadedPlan;
 use super::model::{sync_setting, AuthMethod, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
@@ -246,24 +244,37 @@ pub(crate) fn generate_outside_kv(root: &Node) -> Option<(Loc, String)> {
     find_generate(root, &mut Vec::new())
 }
 
-fn find_generate<'a>(node: &'a Node, path: &mut Vec<Cow<'a, str>>) -> Option<(Loc, String)> {
-    if let [section, _, _, data, ..] = path.as_slice() {
-        if section == "kv" && data == "data" {
-            return None;
-        }
+/// A step of the path to a node: a key, or an item's index (spelled out
+/// only for the message: most sequences hold no `generate`).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn find_generate<'a>(node: &'a Node, path: &mut Vec<Step<'a>>) -> Option<(Loc, String)> {
+    if let [Step::Key("kv"), _, _, Step::Key("data"), ..] = path.as_slice() {
+        return None;
     }
     if node.source_kind() == Some("generate") {
-        return Some((node.loc.clone(), path.join(".")));
+        let names: Vec<String> = path
+            .iter()
+            .map(|step| match step {
+                Step::Key(name) => (*name).to_owned(),
+                Step::Index(i) => i.to_string(),
+            })
+            .collect();
+        return Some((node.loc.clone(), names.join(".")));
     }
     match &node.value {
         Value::Map(entries) => entries.iter().find_map(|(key, child)| {
-            path.push(Cow::Borrowed(&key.name));
+            path.push(Step::Key(&key.name));
             let found = find_generate(child, path);
             path.pop();
             found
         }),
         Value::Seq(items) => items.iter().enumerate().find_map(|(i, child)| {
-            path.push(Cow::Owned(i.to_string()));
+            path.push(Step::Index(i));
             let found = find_generate(child, path);
             path.pop();
             found

@@ -225,5 +225,5 @@ async fn table(vault: &Vault, path: &str) -> Result<Json, VaultError> {
 
 /// The table entry for a mount path (`app` → `app/`).
 pub fn table_entry<'a>(table: &'a Json, path: &str) -> Option<&'a Json> {
-    table.get(format!("{}/", path.trim_matches('/')))
+    table.get([path.trim_matches('/'), "/"].concat())
 }

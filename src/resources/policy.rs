@@ -86,7 +86,7 @@ impl Resource for PolicyResource {
     fn diff<'a>(&'a self, ctx: &'a Context) -> Diff<'a> {
         Box::pin(async move {
             let text = ctx.replace_accessors(&self.text(ctx)?).await?;
-            let path = format!("{}/{}", self.collection, self.name);
+            let path = [self.collection, "/", &self.name].concat();
             let current: Option<PolicyData> = match ctx.listed(self.collection, &self.name).await? {
                 Some(false) => None,
                 _ => ctx.vault.read_data(&path).await?,

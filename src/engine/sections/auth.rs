@@ -98,7 +98,7 @@ pub(in crate::engine) fn auth_config_roles_users(
         }
         for (sub_path, fields) in paths {
             let (sync, fields) = take_sync(fields);
-            let vault_path = format!("auth/{path}/{}", trim(&sub_path));
+            let vault_path = ["auth/", &path, "/", &trim(&sub_path)].concat();
             let at = ["auth", path.as_str(), "paths", sub_path.as_str()];
             let mut needs = vec![deps::auth(&path)];
             needs.extend(fields_accessor_needs(&fields));

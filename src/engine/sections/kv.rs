@@ -20,8 +20,8 @@ pub(in crate::engine) fn kv_fixtures(loaded: &mut LoadedPlan) -> Vec<Box<dyn Res
         for (path, fixture) in entries {
             let path = trim(&path);
             let vault_path = match declared_version {
-                Some(1) => format!("{mount}/{path}"),
-                _ => format!("{mount}/data/{path}"),
+                Some(1) => [mount.as_str(), "/", &path].concat(),
+                _ => [mount.as_str(), "/data/", &path].concat(),
             };
             let mut needs = vec![deps::mount(&mount)];
             needs.extend(generate_policy_needs(&fixture.data));

@@ -95,7 +95,7 @@ impl Listed<'_> {
         sync: SyncPolicy,
         needs: Vec<String>,
     ) -> Box<dyn Resource> {
-        let vault_path = format!("{}/{}", self.collection, self.name);
+        let vault_path = [self.collection, "/", self.name].concat();
         Box::new(FieldsResource {
             id: object_id(
                 loaded,

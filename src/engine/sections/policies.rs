@@ -26,7 +26,7 @@ pub(in crate::engine) fn policies(loaded: &mut LoadedPlan) -> Vec<Box<dyn Resour
             id: object_id(
                 loaded,
                 Kind::Policy,
-                format!("{LIST_PATH}/{stored}"),
+                [LIST_PATH, "/", &stored].concat(),
                 &["policies", &name],
                 deps::policy(&stored),
                 needs,
@@ -41,7 +41,7 @@ pub(in crate::engine) fn policies(loaded: &mut LoadedPlan) -> Vec<Box<dyn Resour
             id: object_id(
                 loaded,
                 Kind::PasswordPolicy,
-                format!("{PASSWORD_LIST_PATH}/{name}"),
+                [PASSWORD_LIST_PATH, "/", name].concat(),
                 &["password_policies", name],
                 deps::password_policy(name),
                 Vec::new(),

@@ -176,9 +176,9 @@ impl Resource for KvResource {
 
     /// On v2 the metadata path: deleting it removes every version.
     fn ownership(&self) -> Option<super::owned::Owned> {
-        let v2_data = format!("{}/data/{}", self.mount, self.path);
+        let v2_data = [self.mount.as_str(), "/data/", &self.path].concat();
         let delete = if self.id.path == v2_data {
-            format!("{}/metadata/{}", self.mount, self.path)
+            [self.mount.as_str(), "/metadata/", &self.path].concat()
         } else {
             self.id.path.clone()
         };
@@ -193,11 +193,15 @@ impl Resource for KvResource {
             let version = self.version(ctx).await?;
             let (read_path, write_path, list_dir) = match version {
                 2 => {
-                    let data = format!("{}/data/{}", self.mount, self.path);
-                    (data.clone(), data, format!("{}/metadata", self.mount))
+                    let data = [self.mount.as_str(), "/data/", &self.path].concat();
+                    (
+                        data.clone(),
+                        data,
+                        [self.mount.as_str(), "/metadata"].concat(),
+                    )
                 }
                 _ => {
-                    let path = format!("{}/{}", self.mount, self.path);
+                    let path = [self.mount.as_str(), "/", &self.path].concat();
                     (path.clone(), path, self.mount.clone())
                 }
             };
