@@ -28,8 +28,8 @@ type Fields<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 pub(super) struct Current<'a> {
     /// `None`: absent, or no data (a deleted or destroyed latest v2 version).
     data: Option<Fields<'a>>,
-    /// v2: the version's metadata (`version`, `custom_metadata`), small.
-    metadata: Option<Json>,
+    /// v2: the version's metadata, the parts a run uses.
+    metadata: Option<Metadata>,
     /// The path read, for errors.
     path: &'a str,
 }
@@ -53,7 +53,16 @@ struct V2Data<'a> {
     #[serde(borrow, default)]
     data: Option<BTreeMap<Name<'a>, &'a RawValue>>,
     #[serde(default)]
-    metadata: Option<Json>,
+    metadata: Option<Metadata>,
+}
+
+/// What a run uses of a v2 version's metadata (the times it skips).
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    version: Option<u64>,
+    #[serde(default)]
+    custom_metadata: Option<Map<String, Json>>,
 }
 
 impl<'a> Current<'a> {
@@ -86,15 +95,12 @@ impl<'a> Current<'a> {
 
     /// v2: the version a check-and-set write must name (0: none yet).
     pub fn cas(&self) -> u64 {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.get("version"))
-            .and_then(Json::as_u64)
-            .unwrap_or(0)
+        self.metadata.as_ref().and_then(|m| m.version).unwrap_or(0)
     }
 
-    pub fn metadata(&self) -> Option<&Json> {
-        self.metadata.as_ref()
+    /// v2: the version's `custom_metadata`.
+    pub fn custom_metadata(&self) -> Option<&Map<String, Json>> {
+        self.metadata.as_ref()?.custom_metadata.as_ref()
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {

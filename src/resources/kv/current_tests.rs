@@ -42,7 +42,7 @@ fn a_v2_answer_is_borrowed_not_copied() {
     assert!(current.exists());
     assert_eq!(current.cas(), 7);
     assert_eq!(
-        current.metadata().unwrap()["custom_metadata"]["managed-by"],
+        current.custom_metadata().unwrap()["managed-by"],
         "vault-converge"
     );
     assert_eq!(current.names().collect::<Vec<_>>(), ["blob", "nested"]);

@@ -240,7 +240,7 @@ impl Resource for KvResource {
             // Also registers the secrets among the current values.
             let mut fields = current.changes(&planned)?;
             let stamp = match version {
-                2 => self.restamp(ctx, current.metadata()).await?,
+                2 => self.restamp(ctx, current.custom_metadata()).await?,
                 _ => None,
             };
             if self.mode == KvMode::Create {

@@ -33,18 +33,15 @@ impl KvResource {
 
     /// A secret this instance owns (or adopts) that lacks the stamp gets it;
     /// one another instance stamped keeps that stamp.
-    /// `metadata`: the current version's metadata.
+    /// `have`: the current version's `custom_metadata`.
     pub(super) async fn restamp(
         &self,
         ctx: &Context,
-        metadata: Option<&Json>,
+        have: Option<&Map<String, Json>>,
     ) -> Result<Option<(FieldChange, Request)>, ObjectError> {
         if !ctx.ownership.track {
             return Ok(None);
         }
-        let have = metadata
-            .and_then(|m| m.get("custom_metadata"))
-            .and_then(Json::as_object);
         if have.is_some_and(|m| m.get(MANAGED_BY).and_then(Json::as_str) == Some(TOOL)) {
             return Ok(None);
         }
