@@ -10,7 +10,7 @@ mod fingerprint;
 mod lines;
 mod shards;
 
-pub use lines::ScrubLines;
+pub use lines::write_scrubbed;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -208,21 +208,23 @@ impl Report {
     /// line by line as it is written: a large report is never held as text
     /// (a newline inside a JSON string is escaped, so no secret spans two lines).
     pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        use std::io::Write as _;
-        let mut lines = crate::secret::ScrubLines::new(out);
         // Plain strings and numbers: serializing cannot fail, and must not
         // panic; an I/O error is the only error.
-        if let Err(e) = json_layout::to_writer(&mut lines, self) {
+        let serialized = crate::secret::write_scrubbed(out, |lines| {
+            json_layout::to_writer(&mut *lines, self)
+                .and_then(|()| lines.write_all(b"\n").map_err(serde_json::Error::io))
+        })?;
+        if let Err(e) = serialized {
             if let Some(kind) = e.io_error_kind() {
                 return Err(kind.into());
             }
             let note =
                 serde_json::json!({ "error": format!("the report could not be serialized: {e}") });
-            lines.write_all(b"\n")?;
-            lines.write_all(note.to_string().as_bytes())?;
+            let text = format!("\n{note}\n");
+            out.write_all(crate::secret::scrub(&text).as_bytes())?;
+            out.flush()?;
         }
-        lines.write_all(b"\n")?;
-        lines.finish().map(drop)
+        Ok(())
     }
 }
 
