@@ -162,12 +162,8 @@ impl Vault {
         if raw.is_empty() {
             return Ok(Some(T::default()));
         }
-        let envelope: Envelope<T> =
-            serde_json::from_slice(&raw).map_err(|e| VaultError::Response {
-                method: Method::Get.as_str(),
-                path: path.trim_matches('/').to_owned(),
-                reason: e.to_string(),
-            })?;
+        let envelope: Envelope<T> = serde_json::from_slice(&raw)
+            .map_err(|e| VaultError::unreadable(Method::Get, path, &e))?;
         Ok(Some(envelope.data.unwrap_or_default()))
     }
 
@@ -183,11 +179,7 @@ impl Vault {
         };
         super::answer::data_fields(&raw, wanted)
             .map(Some)
-            .map_err(|e| VaultError::Response {
-                method: Method::Get.as_str(),
-                path: path.trim_matches('/').to_owned(),
-                reason: e.to_string(),
-            })
+            .map_err(|e| VaultError::unreadable(Method::Get, path, &e))
     }
 
     /// Reads `path` as the answer's raw body bytes, not parsed: the caller

@@ -50,6 +50,15 @@ pub enum VaultError {
 }
 
 impl VaultError {
+    /// A 2xx answer to `method path` whose body is not what it should be.
+    pub fn unreadable(method: Method, path: &str, e: &serde_json::Error) -> VaultError {
+        VaultError::Response {
+            method: method.as_str(),
+            path: path.trim_matches('/').to_owned(),
+            reason: e.to_string(),
+        }
+    }
+
     pub fn status(method: Method, path: &str, code: u16, errors: &[String]) -> VaultError {
         let message = if errors.is_empty() {
             default_reason(code).to_owned()

@@ -90,11 +90,7 @@ impl ApiSchema {
 
     /// The description from the bytes of [`ApiSchema::PATH`]'s answer.
     pub fn parse(raw: Vec<u8>) -> Result<ApiSchema, VaultError> {
-        ApiSchema::from_bytes(&raw).map_err(|e| VaultError::Response {
-            method: Method::Get.as_str(),
-            path: Self::PATH.to_owned(),
-            reason: e.to_string(),
-        })
+        ApiSchema::from_bytes(&raw).map_err(|e| VaultError::unreadable(Method::Get, Self::PATH, &e))
     }
 
     /// The description from the answer's bytes. Not JSON is an error, as for

@@ -93,11 +93,11 @@ fn parse_help(mount: &str, raw: &[u8]) -> Result<Option<Doc>, VaultError> {
     match serde_json::from_slice::<Help>(raw) {
         Ok(help) => Ok(help.openapi),
         Err(e) if e.classify() == serde_json::error::Category::Data => Ok(None),
-        Err(e) => Err(VaultError::Response {
-            method: Method::Get.as_str(),
-            path: format!("{mount}?{HELP_QUERY}"),
-            reason: e.to_string(),
-        }),
+        Err(e) => Err(VaultError::unreadable(
+            Method::Get,
+            &format!("{mount}?{HELP_QUERY}"),
+            &e,
+        )),
     }
 }
 

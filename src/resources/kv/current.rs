@@ -20,7 +20,7 @@ use crate::resources::compare::{self, FieldChange};
 use crate::resources::ObjectError;
 use crate::secret;
 use crate::vault::answer::Name;
-use crate::vault::VaultError;
+use crate::vault::{Method, VaultError};
 
 /// A secret's keys and their values as Vault sent them.
 type Fields<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
@@ -177,11 +177,7 @@ impl<'a> Current<'a> {
 }
 
 fn unreadable(path: &str, e: serde_json::Error) -> ObjectError {
-    ObjectError::Vault(VaultError::Response {
-        method: "GET",
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
+    ObjectError::Vault(VaultError::unreadable(Method::Get, path, &e))
 }
 
 /// Whether `want` serializes to exactly `have`, without allocating: the

@@ -249,11 +249,7 @@ pub(super) fn parse_answer(method: Method, path: &str, raw: &[u8]) -> Result<Ans
     let body = if raw.is_empty() {
         Json::Null
     } else {
-        serde_json::from_slice(raw).map_err(|e| VaultError::Response {
-            method: method.as_str(),
-            path: path.trim_matches('/').to_owned(),
-            reason: e.to_string(),
-        })?
+        serde_json::from_slice(raw).map_err(|e| VaultError::unreadable(method, path, &e))?
     };
     Ok(Answer { body })
 }
