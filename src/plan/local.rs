@@ -1,11 +1,10 @@
 //! Local value sources (`env`, `file`): checked at load time, and `file`
 //! paths made absolute relative to the plan file that declared them.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::error::PlanError;
-use super::node::{Node, Value};
+use super::node::{dotted, Node, PathSegment, Value};
 use crate::sources::resolve::file_problem;
 use crate::sources::{source_of, Source, DEFAULT_MAX_FILE_BYTES};
 
@@ -39,7 +38,7 @@ impl From<LocalSources> for LoadOptions {
 /// they must) and are usable files, and resolves `file` paths.
 pub fn prepare<'a>(
     node: &'a mut Node,
-    path: &mut Vec<Cow<'a, str>>,
+    path: &mut Vec<PathSegment<'a>>,
     options: LoadOptions,
 ) -> Result<(), PlanError> {
     if node.source_kind().is_some() {
@@ -48,14 +47,14 @@ pub fn prepare<'a>(
     match &mut node.value {
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                path.push(Cow::Owned(i.to_string()));
+                path.push(PathSegment::Index(i));
                 prepare(item, path, options)?;
                 path.pop();
             }
         }
         Value::Map(entries) => {
             for (key, value) in entries.iter_mut() {
-                path.push(Cow::Borrowed(&key.name));
+                path.push(PathSegment::Key(&key.name));
                 prepare(value, path, options)?;
                 path.pop();
             }
@@ -67,7 +66,7 @@ pub fn prepare<'a>(
 
 fn prepare_source(
     node: &mut Node,
-    path: &[Cow<str>],
+    path: &[PathSegment],
     options: LoadOptions,
 ) -> Result<(), PlanError> {
     let must_exist = options.sources == LocalSources::MustExist;
@@ -77,7 +76,7 @@ fn prepare_source(
             if must_exist && std::env::var_os(&name).is_none() {
                 return Err(PlanError::MissingEnv {
                     loc: node.loc.clone(),
-                    path: path.join("."),
+                    path: dotted(path),
                     name,
                 });
             }
@@ -93,7 +92,7 @@ fn prepare_source(
             if let Some(problem) = problem {
                 return Err(PlanError::SourceFile {
                     loc: node.loc.clone(),
-                    path: path.join("."),
+                    path: dotted(path),
                     file: absolute.display().to_string(),
                     problem,
                 });
@@ -106,7 +105,7 @@ fn prepare_source(
         Err(message) => {
             return Err(PlanError::Field {
                 loc: node.loc.clone(),
-                path: path.join("."),
+                path: dotted(path),
                 message,
             })
         }

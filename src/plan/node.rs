@@ -76,7 +76,7 @@ impl Node {
         for segment in path {
             node = match (&node.value, segment) {
                 (Value::Map(entries), PathSegment::Key(k)) => {
-                    &entries.iter().find(|(key, _)| &key.name == k)?.1
+                    &entries.iter().find(|(key, _)| key.name == *k)?.1
                 }
                 (Value::Seq(items), PathSegment::Index(i)) => items.get(*i)?,
                 _ => return None,
@@ -114,10 +114,27 @@ impl Node {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathSegment {
-    Key(String),
+/// A step of the path from the root to a node: a key, or an item's index
+/// (spelled out only for a message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathSegment<'a> {
+    Key(&'a str),
     Index(usize),
+}
+
+/// `path` as `a.b.0.c`, for messages.
+pub fn dotted(path: &[PathSegment]) -> String {
+    let mut out = String::new();
+    for (i, segment) in path.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        match segment {
+            PathSegment::Key(name) => out.push_str(name),
+            PathSegment::Index(index) => out.push_str(&index.to_string()),
+        }
+    }
+    out
 }
 
 /// A plan file that is not a usable YAML document.

@@ -10,19 +10,19 @@ fn file() -> Arc<str> {
 fn nodes_carry_line_and_column() {
     let node = parse(&file(), "a:\n  b: [1, two]\n  c: {d: true}\n").unwrap();
     let b = node
-        .find(&[PathSegment::Key("a".into()), PathSegment::Key("b".into())])
+        .find(&[PathSegment::Key("a"), PathSegment::Key("b")])
         .unwrap();
     assert_eq!((b.loc.line, b.loc.column), (2, 6));
     let two = node
         .find(&[
-            PathSegment::Key("a".into()),
-            PathSegment::Key("b".into()),
+            PathSegment::Key("a"),
+            PathSegment::Key("b"),
             PathSegment::Index(1),
         ])
         .unwrap();
     assert!(matches!(&two.value, Value::Str(s) if s == "two"));
     assert_eq!(two.loc.line, 2);
-    let a = node.find(&[PathSegment::Key("a".into())]).unwrap();
+    let a = node.find(&[PathSegment::Key("a")]).unwrap();
     assert_eq!(a.key_loc("c").unwrap().line, 3);
     assert_eq!(
         node.to_json(),
@@ -46,11 +46,7 @@ fn source_kind_needs_exactly_one_source_key() {
         "a: {env: X}\nb: {env: X, other: 1}\nc: {version: 2}\nd: [1]\n",
     )
     .unwrap();
-    let kind = |k: &str| {
-        node.find(&[PathSegment::Key(k.into())])
-            .unwrap()
-            .source_kind()
-    };
+    let kind = |k: &str| node.find(&[PathSegment::Key(k)]).unwrap().source_kind();
     assert_eq!(kind("a"), Some("env"));
     assert_eq!(kind("b"), None);
     assert_eq!(kind("c"), None);

@@ -63,10 +63,7 @@ fn check_one(
 
 /// Where the inline text itself starts: for a `|` block, its first line.
 fn text_loc(loaded: &LoadedPlan, path: &[&str]) -> Option<Loc> {
-    let segments: Vec<PathSegment> = path
-        .iter()
-        .map(|s| PathSegment::Key((*s).to_owned()))
-        .collect();
+    let segments: Vec<PathSegment> = path.iter().map(|s| PathSegment::Key(s)).collect();
     let node = loaded.tree().find(&segments)?;
     matches!(node.value, Value::Str(_)).then(|| node.loc.clone())
 }

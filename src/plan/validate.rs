@@ -3,7 +3,7 @@
 use super::error::PlanError;
 use super::load::LoadedPlan;
 use super::model::{sync_setting, AuthMethod, Fields, SyncPolicy, WriteMode, SYNC_FIELD};
-use super::node::{Loc, Node, Value};
+use super::node::{dotted, Loc, Node, PathSegment, Value};
 pub use super::warnings::warnings;
 use crate::paths::auth::{role_collection, TOKEN_METHOD};
 
@@ -244,37 +244,22 @@ pub(crate) fn generate_outside_kv(root: &Node) -> Option<(Loc, String)> {
     find_generate(root, &mut Vec::new())
 }
 
-/// A step of the path to a node: a key, or an item's index (spelled out
-/// only for the message: most sequences hold no `generate`).
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn find_generate<'a>(node: &'a Node, path: &mut Vec<Step<'a>>) -> Option<(Loc, String)> {
-    if let [Step::Key("kv"), _, _, Step::Key("data"), ..] = path.as_slice() {
+fn find_generate<'a>(node: &'a Node, path: &mut Vec<PathSegment<'a>>) -> Option<(Loc, String)> {
+    if let [PathSegment::Key("kv"), _, _, PathSegment::Key("data"), ..] = path.as_slice() {
         return None;
     }
     if node.source_kind() == Some("generate") {
-        let names: Vec<String> = path
-            .iter()
-            .map(|step| match step {
-                Step::Key(name) => (*name).to_owned(),
-                Step::Index(i) => i.to_string(),
-            })
-            .collect();
-        return Some((node.loc.clone(), names.join(".")));
+        return Some((node.loc.clone(), dotted(path)));
     }
     match &node.value {
         Value::Map(entries) => entries.iter().find_map(|(key, child)| {
-            path.push(Step::Key(&key.name));
+            path.push(PathSegment::Key(&key.name));
             let found = find_generate(child, path);
             path.pop();
             found
         }),
         Value::Seq(items) => items.iter().enumerate().find_map(|(i, child)| {
-            path.push(Step::Index(i));
+            path.push(PathSegment::Index(i));
             let found = find_generate(child, path);
             path.pop();
             found

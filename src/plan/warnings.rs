@@ -1,11 +1,9 @@
 //! What `validate` warns about but lets through: each warning is one line
 //! starting with the plan file:line:column.
 
-use std::borrow::Cow;
-
 use super::load::LoadedPlan;
 use super::model::Fields;
-use super::node::{Loc, Node, Value};
+use super::node::{dotted, Loc, Node, PathSegment, Value};
 use crate::secret::is_secret_name;
 
 /// Role and user fields that hold policy names.
@@ -43,11 +41,7 @@ pub(crate) fn short_secrets_in(root: &Node) -> Vec<String> {
         for (key, section) in sections {
             // Policy sections hold HCL text keyed by policy name, never a secret.
             if !["policies", "password_policies"].contains(&key.name.as_str()) {
-                short_secrets(
-                    section,
-                    &mut vec![Cow::Borrowed(key.name.as_str())],
-                    &mut out,
-                );
+                short_secrets(section, &mut vec![PathSegment::Key(&key.name)], &mut out);
             }
         }
     }
@@ -104,7 +98,7 @@ fn policy_lists(fields: &Fields) -> impl Iterator<Item = (&str, Vec<String>)> {
 
 /// Literal values of secret-named fields, at any depth, shorter than
 /// `MIN_SCRUBBED_LEN` (never the value itself in the message).
-fn short_secrets<'a>(node: &'a Node, path: &mut Vec<Cow<'a, str>>, out: &mut Vec<String>) {
+fn short_secrets<'a>(node: &'a Node, path: &mut Vec<PathSegment<'a>>, out: &mut Vec<String>) {
     if node.source_kind().is_some() {
         return;
     }
@@ -120,14 +114,14 @@ fn short_secrets<'a>(node: &'a Node, path: &mut Vec<Cow<'a, str>>, out: &mut Vec
                         out.push(short_secret_warning(&child.loc, path, &key.name, len));
                     }
                 }
-                path.push(Cow::Borrowed(&key.name));
+                path.push(PathSegment::Key(&key.name));
                 short_secrets(child, path, out);
                 path.pop();
             }
         }
         Value::Seq(items) => {
             for (i, child) in items.iter().enumerate() {
-                path.push(Cow::Owned(i.to_string()));
+                path.push(PathSegment::Index(i));
                 short_secrets(child, path, out);
                 path.pop();
             }
@@ -150,8 +144,8 @@ fn literal_len(node: &Node) -> Option<usize> {
     }
 }
 
-fn short_secret_warning(loc: &Loc, path: &[Cow<str>], field: &str, len: usize) -> String {
-    let mut full = path.join(".");
+fn short_secret_warning(loc: &Loc, path: &[PathSegment], field: &str, len: usize) -> String {
+    let mut full = dotted(path);
     if !full.is_empty() {
         full.push('.');
     }

@@ -265,18 +265,17 @@ pub fn is_secret_name(name: &str) -> bool {
         "pin",
     ];
     // Case-insensitive without a lower-cased copy, in one pass that looks
-    // further only at an `s` or a `p`: this runs for every key of a plan
-    // and every field Vault returns.
+    // further only where a marker's first letter is: this runs for every
+    // key of a plan and every field Vault returns.
     let bytes = name.as_bytes();
-    let at = |i: usize, needle: &str| {
-        bytes
-            .get(i..i + needle.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    };
-    let anywhere = (0..bytes.len()).any(|i| match bytes[i].to_ascii_lowercase() {
-        b's' => at(i, ANYWHERE[0]),
-        b'p' => at(i, ANYWHERE[1]) || at(i, ANYWHERE[2]),
-        _ => false,
+    let anywhere = (0..bytes.len()).any(|i| {
+        let first = bytes[i].to_ascii_lowercase();
+        ANYWHERE.iter().any(|marker| {
+            marker.as_bytes()[0] == first
+                && bytes
+                    .get(i..i + marker.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(marker.as_bytes()))
+        })
     });
     let last = match bytes.iter().rposition(|b| matches!(b, b'_' | b'-' | b'.')) {
         Some(i) => &name[i + 1..],
