@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
-use super::super::node::{parse_through_serde, Node, Value};
+use super::super::full_parse::parse_through_serde;
+use super::super::node::{Node, Value};
 use super::parse_part;
 
 fn parse(file: &Arc<str>, text: &str) -> Option<Node> {

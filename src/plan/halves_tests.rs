@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use super::super::fast_parse::tests::describe;
-use super::super::node::{self, parse_through_serde};
+use super::super::full_parse::parse_through_serde;
+use super::super::node;
 use super::*;
 
 fn file() -> Arc<str> {

@@ -2,6 +2,7 @@
 
 pub mod error;
 mod fast_parse;
+mod full_parse;
 mod halves;
 mod index;
 pub mod interpolate;
