@@ -112,3 +112,23 @@ def read_rates(target, n, wrk_cpu=None):
         finally:
             os.remove(lua.name)
     return rates
+
+
+def mixed_read(target, n):
+    """wrk reading the objects a rerun reads, every kind in random order (GET, 16 connections),
+    on target holding W(n): (reads/s, server CPU s per read), None where wrk failed."""
+    paths = ", ".join(f'"{p}"' for p in READ_PATHS.values())
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(f'local paths = {{{paths}}}\n'
+                  'request = function()\n'
+                  f'  local p = string.format(paths[math.random(1, #paths)], math.random(0, {n - 1}))\n'
+                  f'  return wrk.format("GET", p, {{["X-Vault-Token"] = "{target.token}"}})\n'
+                  'end\n')
+    try:
+        m = measure_on(target, ["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "-s", lua.name, target.addr],
+                       WRK_SECONDS + 60)
+    finally:
+        os.remove(lua.name)
+    rate = floors.wrk_result(m["out"])[0] if m["rc"] == 0 else None
+    per = m["srv_cpu"] / (rate * WRK_SECONDS) if rate and m.get("srv_cpu") is not None else None
+    return rate, per
