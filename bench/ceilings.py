@@ -97,20 +97,9 @@ def read_rates(target, n, wrk_cpu=None):
     {kind: wrk's CPU s per read}."""
     rates = {}
     for kind, path in READ_PATHS.items():
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-            lua.write('request = function()\n'
-                      f'  local p = string.format("{path}", math.random(0, {n - 1}))\n'
-                      f'  return wrk.format("GET", p, {{["X-Vault-Token"] = "{target.token}"}})\n'
-                      'end\n')
-        try:
-            m = measure_on(target, ["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "-s", lua.name, target.addr],
-                           WRK_SECONDS + 60)
-            # an answer other than 2xx (a missing object) makes no read ceiling
-            rates[kind] = floors.wrk_result(m["out"])[0] if m["rc"] == 0 else None
-            if wrk_cpu is not None:
-                wrk_cpu[kind] = wrk_cpu_per_request(m, rates[kind])
-        finally:
-            os.remove(lua.name)
+        rates[kind], m = wrk_get(target, f'"{path}"', n)
+        if wrk_cpu is not None:
+            wrk_cpu[kind] = wrk_cpu_per_request(m, rates[kind])
     return rates
 
 
@@ -118,10 +107,18 @@ def mixed_read(target, n):
     """wrk reading the objects a rerun reads, every kind in random order (GET, 16 connections),
     on target holding W(n): (reads/s, server CPU s per read), None where wrk failed."""
     paths = ", ".join(f'"{p}"' for p in READ_PATHS.values())
+    rate, m = wrk_get(target, "paths[math.random(1, #paths)]", n, f"local paths = {{{paths}}}\n")
+    per = m["srv_cpu"] / (rate * WRK_SECONDS) if rate and m.get("srv_cpu") is not None else None
+    return rate, per
+
+
+def wrk_get(target, path, n, setup=""):
+    """wrk GET of `path` (a Lua expression: a format with one %04d, filled with a random index
+    below n) on target for WRK_SECONDS, 16 connections: (reads/s or None, the measurement).
+    An answer other than 2xx (a missing object) makes no rate."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(f'local paths = {{{paths}}}\n'
-                  'request = function()\n'
-                  f'  local p = string.format(paths[math.random(1, #paths)], math.random(0, {n - 1}))\n'
+        lua.write(f'{setup}request = function()\n'
+                  f'  local p = string.format({path}, math.random(0, {n - 1}))\n'
                   f'  return wrk.format("GET", p, {{["X-Vault-Token"] = "{target.token}"}})\n'
                   'end\n')
     try:
@@ -129,6 +126,4 @@ def mixed_read(target, n):
                        WRK_SECONDS + 60)
     finally:
         os.remove(lua.name)
-    rate = floors.wrk_result(m["out"])[0] if m["rc"] == 0 else None
-    per = m["srv_cpu"] / (rate * WRK_SECONDS) if rate and m.get("srv_cpu") is not None else None
-    return rate, per
+    return (floors.wrk_result(m["out"])[0] if m["rc"] == 0 else None), m

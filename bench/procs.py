@@ -2,8 +2,8 @@
 started, and measuring a command (wall time, CPU, peak RSS, the machine's CPU by kind)."""
 import os, re, signal, socket, subprocess, sys, tempfile, time
 
-
 from config import PIDFILE, SHARED, TOKEN
+from raft_cluster import proc_cpu
 
 
 started = []  # (pid, pgid)
@@ -74,11 +74,7 @@ class Server:
 
     def cpu(self):
         """CPU seconds (user + system) the server has used so far."""
-        try:
-            f = open(f"/proc/{self.pid}/stat").read().split(") ", 1)[1].split()
-            return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return None
+        return proc_cpu(self.pid)
 
     def measure(self, cmd, timeout):
         return measure_on(self, cmd, timeout)
