@@ -24,7 +24,10 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
             let registry = &plan.vault.registry;
             let registry_mount = trim(&registry.mount);
             g.add(format!("sys/mounts/{registry_mount}"), &RW);
-            g.add(format!("{registry_mount}/data/{}", registry.instance), &RW);
+            g.add(
+                crate::paths::kv::data(&registry_mount, &registry.instance),
+                &RW,
+            );
             let kind = paths::kind(spec.export_key_to.is_some());
             if root {
                 g.add(paths::root_generate(&mount, kind), &["update"]);
@@ -44,7 +47,7 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
                 let path = if v1 {
                     format!("{}/{}", export.mount, export.path)
                 } else {
-                    format!("{}/data/{}", export.mount, export.path)
+                    crate::paths::kv::data(&export.mount, &export.path)
                 };
                 g.add(path, &["read", "create"]);
             }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::paths;
 use crate::plan::model::{Check, Plan, WriteMode};
 
 /// Path → capabilities, merged.
@@ -84,7 +85,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
         let mount = trim(&registry.mount);
         g.add("sys/mounts", &["read"]);
         g.add(format!("sys/mounts/{mount}"), &RW);
-        g.add(format!("{mount}/data/{}", registry.instance), &RW);
+        g.add(paths::kv::data(&mount, &registry.instance), &RW);
     }
     for (mount, db) in &plan.databases {
         let mount = trim(mount);
@@ -128,7 +129,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
             g.add(format!("{data}/{path}"), &RW);
             // The ownership stamp (custom_metadata) when the plan prunes.
             if !v1 && plan.prune.is_some() {
-                g.add(format!("{mount}/metadata/{path}"), &["create", "update"]);
+                g.add(paths::kv::metadata(&mount, &path), &["create", "update"]);
             }
         }
     }
@@ -145,10 +146,7 @@ pub fn policy_hcl(plan: &Plan) -> String {
     }
     for check in &plan.verify {
         match check {
-            Check::KvKeys(c) => g.add(
-                format!("{}/data/{}", trim(&c.mount), trim(&c.path)),
-                &["read"],
-            ),
+            Check::KvKeys(c) => g.add(paths::kv::data(&trim(&c.mount), &trim(&c.path)), &["read"]),
             Check::DatabaseCreds(c) => {
                 g.add(format!("{}/creds/{}", trim(&c.mount), c.role), &["read"]);
                 g.add(format!("{}/roles/{}", trim(&c.mount), c.role), &["read"]);

@@ -5,6 +5,7 @@
 //! killed run was about to create is read to see whether it exists).
 
 use super::policy::{Grants, RW};
+use crate::paths;
 use crate::paths::auth::role_collection;
 use crate::plan::model::Plan;
 use crate::resources::owned::PruneKind;
@@ -23,7 +24,7 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
     let mount = registry.mount.trim_matches('/');
     // Enabled on first use; the other instances are listed and read, never written.
     g.add(format!("sys/mounts/{mount}"), &RW);
-    g.add(format!("{mount}/data/{}", registry.instance), &RW);
+    g.add(paths::kv::data(mount, &registry.instance), &RW);
     g.add(format!("{mount}/metadata"), &["list"]);
     g.add(format!("{mount}/data/*"), &["read"]);
     let trim = |p: &str| p.trim_matches('/').to_owned();

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::policy::{Grants, RW};
 use super::rbac::{quoted, role_and_binding, Subject};
+use crate::paths;
 use crate::plan::model::Plan;
 
 pub(super) fn grants(plan: &Plan, g: &mut Grants) {
@@ -40,7 +41,7 @@ pub(super) fn grants(plan: &Plan, g: &mut Grants) {
     let registry = &plan.vault.registry;
     let mount = registry.mount.trim_matches('/');
     g.add(format!("sys/mounts/{mount}"), &RW);
-    g.add(format!("{mount}/data/{}", registry.instance), &RW);
+    g.add(paths::kv::data(mount, &registry.instance), &RW);
 }
 
 /// The Secrets that store tokens, by namespace.

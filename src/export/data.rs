@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::clean::clean;
 use super::Exporter;
+use crate::paths;
 use crate::vault::VaultError;
 
 /// Connection fields a read returns that are not settings of the plan's connection.
@@ -137,7 +138,7 @@ pub(super) async fn kv(ex: &mut Exporter<'_>) -> Result<Map<String, Json>, Vault
                     continue;
                 }
                 let read_path = if v2 {
-                    format!("{mount}/data/{path}")
+                    paths::kv::data(&mount, &path)
                 } else {
                     format!("{mount}/{path}")
                 };

@@ -2,3 +2,4 @@
 //! path layout, below both the plan checks and the resources.
 
 pub mod auth;
+pub mod kv;

@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value as Json};
 use tokio::sync::Mutex;
 
+use crate::paths;
 use crate::plan::model::RegistrySettings;
 use crate::resources::owned::Owned;
 use crate::vault::{Vault, VaultError};
@@ -122,7 +123,7 @@ impl Registry {
     }
 
     fn data_path(&self) -> String {
-        format!("{}/data/{}", self.mount, self.instance)
+        paths::kv::data(&self.mount, &self.instance)
     }
 
     /// Where the records live, for messages.
@@ -241,7 +242,7 @@ impl Registry {
             if instance == self.instance || instance.ends_with('/') {
                 continue;
             }
-            let other = format!("{}/data/{instance}", self.mount);
+            let other = paths::kv::data(&self.mount, &instance);
             if let Some(body) = vault.read(&other).await? {
                 paths.extend(store::parse(&body).owned.into_keys());
             }

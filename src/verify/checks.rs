@@ -5,6 +5,7 @@
 use serde_json::{json, Value as Json};
 
 use super::{request_failed, CheckError};
+use crate::paths;
 use crate::plan::model::{CapabilitiesCheck, DatabaseCredsCheck, KvKeysCheck, LoginCheck};
 use crate::resources::context::table_entry;
 use crate::resources::mount::kv_version;
@@ -34,7 +35,7 @@ pub(super) async fn kv_keys(ctx: &Context, c: &KvKeysCheck) -> Result<(), CheckE
         .as_deref()
         == Some("2");
     let (path, pointer) = if v2 {
-        (format!("{}/data/{}", c.mount, c.path), "/data/data")
+        (paths::kv::data(&c.mount, &c.path), "/data/data")
     } else {
         (format!("{}/{}", c.mount, c.path), "/data")
     };

@@ -17,6 +17,7 @@ use crate::secret::scrub;
 use crate::sources::kubernetes::KubeSecrets;
 use crate::vault::VaultError;
 
+use crate::paths;
 use checks::{capabilities, database_creds, kv_keys, login};
 use pki::pki_issue;
 use token::token;
@@ -100,7 +101,7 @@ fn needs(check: &Check) -> Vec<String> {
     match check {
         Check::KvKeys(c) => vec![
             deps::mount(&c.mount),
-            deps::object(&format!("{}/data/{}", c.mount, c.path)),
+            deps::object(&paths::kv::data(&c.mount, &c.path)),
             deps::object(&format!("{}/{}", c.mount, c.path)),
         ],
         Check::DatabaseCreds(c) => vec![

@@ -3,6 +3,7 @@
 
 use super::{object_id, trim};
 use crate::engine::needs::{declared_kv_version, generate_policy_needs};
+use crate::paths;
 use crate::plan::LoadedPlan;
 use crate::resources::kv::KvResource;
 use crate::resources::{deps, Kind, Resource};
@@ -20,8 +21,8 @@ pub(in crate::engine) fn kv_fixtures(loaded: &mut LoadedPlan) -> Vec<Box<dyn Res
         for (path, fixture) in entries {
             let path = trim(&path);
             let vault_path = match declared_version {
-                Some(1) => [mount.as_str(), "/", &path].concat(),
-                _ => [mount.as_str(), "/data/", &path].concat(),
+                Some(1) => paths::kv::v1(&mount, &path),
+                _ => paths::kv::data(&mount, &path),
             };
             let mut needs = vec![deps::mount(&mount)];
             needs.extend(generate_policy_needs(&fixture.data));

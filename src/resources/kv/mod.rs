@@ -19,6 +19,7 @@ use super::context::table_entry;
 use super::field_list::FieldList;
 use super::mount::kv_version;
 use super::{Action, Change, Context, Diff, ObjectError, ObjectId, Request, Resource};
+use crate::paths;
 use crate::plan::model::KvMode;
 use crate::secret::{self, is_secret_name};
 use crate::sources::generate::Generate;
@@ -176,9 +177,9 @@ impl Resource for KvResource {
 
     /// On v2 the metadata path: deleting it removes every version.
     fn ownership(&self) -> Option<super::owned::Owned> {
-        let v2_data = [self.mount.as_str(), "/data/", &self.path].concat();
+        let v2_data = paths::kv::data(&self.mount, &self.path);
         let delete = if self.id.path == v2_data {
-            [self.mount.as_str(), "/metadata/", &self.path].concat()
+            paths::kv::metadata(&self.mount, &self.path)
         } else {
             self.id.path.clone()
         };
@@ -193,15 +194,11 @@ impl Resource for KvResource {
             let version = self.version(ctx).await?;
             let (read_path, write_path, list_dir) = match version {
                 2 => {
-                    let data = [self.mount.as_str(), "/data/", &self.path].concat();
-                    (
-                        data.clone(),
-                        data,
-                        [self.mount.as_str(), "/metadata"].concat(),
-                    )
+                    let data = paths::kv::data(&self.mount, &self.path);
+                    (data.clone(), data, paths::kv::metadata_dir(&self.mount))
                 }
                 _ => {
-                    let path = [self.mount.as_str(), "/", &self.path].concat();
+                    let path = paths::kv::v1(&self.mount, &self.path);
                     (path.clone(), path, self.mount.clone())
                 }
             };

@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::KvResource;
+use crate::paths;
 use crate::resources::compare::FieldChange;
 use crate::resources::{Change, Context, ObjectError, Request};
 
@@ -26,7 +27,7 @@ impl KvResource {
         metadata.insert(MANAGED_BY.into(), json!(TOOL));
         metadata.insert("instance".into(), json!(ctx.registry.instance()));
         Request::post(
-            format!("{}/metadata/{}", self.mount, self.path),
+            paths::kv::metadata(&self.mount, &self.path),
             json!({ "custom_metadata": metadata }),
         )
     }

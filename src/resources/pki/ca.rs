@@ -255,7 +255,7 @@ impl CaResource {
         };
         let target = KeyTarget {
             path: if v2 {
-                format!("{mount}/data/{path}")
+                crate::paths::kv::data(mount, path)
             } else {
                 format!("{mount}/{path}")
             },

@@ -5,6 +5,8 @@
 
 use serde_json::Value as Json;
 
+use crate::paths;
+
 /// Where one store's secrets live: ESO's `spec.provider.vault.path` (the
 /// mount; `None`: the key's first segment is the mount) and `version`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,13 +29,13 @@ pub fn read_path(layout: &Layout, key: &str) -> String {
                 }
             }
             if layout.v2 {
-                format!("{mount}/data/{rest}")
+                paths::kv::data(mount, rest)
             } else {
-                format!("{mount}/{rest}")
+                paths::kv::v1(mount, rest)
             }
         }
         None if layout.v2 && !key.contains("/data/") => match key.split_once('/') {
-            Some((mount, rest)) => format!("{mount}/data/{rest}"),
+            Some((mount, rest)) => paths::kv::data(mount, rest),
             None => format!("{key}/data"),
         },
         None => key.to_owned(),

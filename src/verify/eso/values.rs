@@ -8,6 +8,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value as Json;
 
 use super::mapping::Layout;
+use crate::paths;
 use crate::plan::model::{Fields, Plan};
 use crate::resources::Context;
 use crate::sources::source_of;
@@ -36,7 +37,7 @@ impl<'a> Values<'a> {
             for (path, fixture) in entries {
                 let path = path.trim_matches('/');
                 let read = if v2 {
-                    format!("{mount}/data/{path}")
+                    paths::kv::data(mount, path)
                 } else {
                     format!("{mount}/{path}")
                 };
